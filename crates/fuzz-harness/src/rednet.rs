@@ -1,0 +1,4 @@
+//! Fuzz target bodies for the rednet crate.
+
+/// The targets of this module, by name.
+pub const TARGETS: &[(&str, crate::Target)] = &[];
