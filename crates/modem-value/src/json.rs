@@ -54,7 +54,8 @@ fn serialize_num<S: Serializer>(n: f64, s: S) -> Result<S::Ok, S::Error> {
         tagged(s, "$num", "nan")
     } else if n.is_infinite() {
         tagged(s, "$num", if n > 0.0 { "inf" } else { "-inf" })
-    } else if n.abs() < TWO_POW_63 && (n as i64) as f64 == n && !(n == 0.0 && n.is_sign_negative()) {
+    } else if n.abs() < TWO_POW_63 && (n as i64) as f64 == n && !(n == 0.0 && n.is_sign_negative())
+    {
         s.serialize_i64(n as i64)
     } else {
         s.serialize_f64(n)
@@ -182,7 +183,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
                         "nan" => f64::NAN,
                         "inf" => f64::INFINITY,
                         "-inf" => f64::NEG_INFINITY,
-                        _ => return Err(de::Error::custom("$num must be \"nan\", \"inf\" or \"-inf\"")),
+                        _ => {
+                            return Err(de::Error::custom(
+                                "$num must be \"nan\", \"inf\" or \"-inf\"",
+                            ))
+                        }
                     })
                 }
                 "$bytes" => {
@@ -206,7 +211,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 _ => return Err(de::Error::custom("unknown $ tag in a JSON object")),
             };
             if map.next_key::<de::IgnoredAny>()?.is_some() {
-                return Err(de::Error::custom("a $ tagged object must have exactly one key"));
+                return Err(de::Error::custom(
+                    "a $ tagged object must have exactly one key",
+                ));
             }
             return Ok(v);
         }
@@ -215,7 +222,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         pairs.push((Value::from(first), v));
         while let Some(k) = map.next_key::<String>()? {
             if k.starts_with('$') {
-                return Err(de::Error::custom("object key starting with '$' outside a $table"));
+                return Err(de::Error::custom(
+                    "object key starting with '$' outside a $table",
+                ));
             }
             let v: Value = map.next_value()?;
             pairs.push((Value::from(k), v));
@@ -270,14 +279,23 @@ mod tests {
         assert_eq!(Value::from(0.5).to_json(), "0.5");
         assert_eq!(Value::Num(-0.0).to_json(), "-0.0");
         assert_eq!(Value::Num(f64::NAN).to_json(), r#"{"$num":"nan"}"#);
-        assert_eq!(Value::Num(f64::NEG_INFINITY).to_json(), r#"{"$num":"-inf"}"#);
-        assert_eq!(Value::from(&b"\xff\x00"[..]).to_json(), r#"{"$bytes":"/wA="}"#);
+        assert_eq!(
+            Value::Num(f64::NEG_INFINITY).to_json(),
+            r#"{"$num":"-inf"}"#
+        );
+        assert_eq!(
+            Value::from(&b"\xff\x00"[..]).to_json(),
+            r#"{"$bytes":"/wA="}"#
+        );
         assert_eq!(table! {}.to_json(), "{}");
         assert_eq!(
             Value::Table(Table::array(vec![Value::from(1), Value::from("a")])).to_json(),
             r#"[1,"a"]"#
         );
-        assert_eq!(table! {"b" => 1, "a" => true}.to_json(), r#"{"a":true,"b":1}"#);
+        assert_eq!(
+            table! {"b" => 1, "a" => true}.to_json(),
+            r#"{"a":true,"b":1}"#
+        );
         assert_eq!(
             table! {2 => "x", "$k" => 1}.to_json(),
             r#"{"$table":[[2,"x"],["$k",1]]}"#
@@ -297,7 +315,10 @@ mod tests {
             let back = rt(&v);
             assert_eq!(back, v);
             if let Value::Num(n) = v {
-                assert_eq!(back.as_num().unwrap().is_sign_negative(), n.is_sign_negative());
+                assert_eq!(
+                    back.as_num().unwrap().is_sign_negative(),
+                    n.is_sign_negative()
+                );
             }
         }
     }

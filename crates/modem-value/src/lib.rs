@@ -29,8 +29,8 @@ extern crate alloc;
 
 mod error;
 pub mod json;
-mod luastr;
 pub mod lua;
+mod luastr;
 mod number;
 mod random;
 mod table;

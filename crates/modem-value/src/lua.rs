@@ -45,6 +45,9 @@ pub enum HostValue<T> {
     },
 }
 
+/// One raw `(key, value)` pair of a host table.
+pub type HostPair<T> = (HostValue<T>, HostValue<T>);
+
 /// Read access to a host's tables.
 pub trait LuaHeap {
     /// The host's reference to a table.
@@ -52,7 +55,7 @@ pub trait LuaHeap {
     /// An identity for the table (equal for the same table), used to find cycles.
     fn identity(&self, table: &Self::Table) -> usize;
     /// The table's raw pairs, in any order.
-    fn pairs(&self, table: &Self::Table) -> Vec<(HostValue<Self::Table>, HostValue<Self::Table>)>;
+    fn pairs(&self, table: &Self::Table) -> Vec<HostPair<Self::Table>>;
 }
 
 /// What to do with functions, coroutines and userdata.
@@ -179,11 +182,17 @@ mod tests {
 
     #[test]
     fn functions_by_policy() {
-        let h = Heap(vec![vec![(s("f"), func()), (func(), s("v")), (s("k"), s("v"))]]);
+        let h = Heap(vec![vec![
+            (s("f"), func()),
+            (func(), s("v")),
+            (s("k"), s("v")),
+        ]]);
         let root = HostValue::Table(0);
         assert_eq!(
             convert(&h, &root, Policy::Strict),
-            Err(ConvertError::NotData { type_name: "function" })
+            Err(ConvertError::NotData {
+                type_name: "function"
+            })
         );
         let cc = convert(&h, &root, Policy::CcTweaked).unwrap();
         assert_eq!(cc.as_table().unwrap().len(), 1);
@@ -195,7 +204,11 @@ mod tests {
 
     #[test]
     fn depth_is_bounded() {
-        let deep = Heap((0..MAX_DEPTH + 5).map(|i| vec![(s("n"), HostValue::Table(i + 1))]).collect());
+        let deep = Heap(
+            (0..MAX_DEPTH + 5)
+                .map(|i| vec![(s("n"), HostValue::Table(i + 1))])
+                .collect(),
+        );
         assert_eq!(
             convert(&deep, &HostValue::Table(0), Policy::Strict),
             Err(ConvertError::TooDeep)

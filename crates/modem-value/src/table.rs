@@ -229,7 +229,12 @@ mod tests {
         let keys: Vec<Value> = t.iter().map(|(k, _)| k.clone()).collect();
         assert_eq!(
             keys,
-            vec![Value::from(true), Value::from(1), Value::from("a"), Value::from("b")]
+            vec![
+                Value::from(true),
+                Value::from(1),
+                Value::from("a"),
+                Value::from("b")
+            ]
         );
         assert_eq!(
             t.insert(Value::from("a"), Value::from(5)).unwrap(),
@@ -244,7 +249,10 @@ mod tests {
     fn nil_and_nan_keys_are_rejected_nil_values_remove() {
         let mut t = Table::new();
         assert_eq!(t.insert(Value::Nil, Value::from(1)), Err(KeyError::Nil));
-        assert_eq!(t.insert(Value::Num(f64::NAN), Value::from(1)), Err(KeyError::NaN));
+        assert_eq!(
+            t.insert(Value::Num(f64::NAN), Value::from(1)),
+            Err(KeyError::NaN)
+        );
         t.insert(Value::from("x"), Value::from(1)).unwrap();
         t.insert(Value::from("x"), Value::Nil).unwrap();
         assert!(t.is_empty());

@@ -100,7 +100,7 @@ impl Value {
     }
 
     /// `self[key]` for any key: nil when absent or when `self` is not a table.
-    pub fn index(&self, key: &Value) -> &Value {
+    pub fn get_key(&self, key: &Value) -> &Value {
         match self {
             Value::Table(t) => t.get(key).unwrap_or(&NIL),
             _ => &NIL,
@@ -370,7 +370,10 @@ mod tests {
         assert_eq!(v.field_str("s").unwrap(), "x");
         assert_eq!(v.field_bool("b"), Ok(true));
         assert!(v.field_table("t").is_ok());
-        assert_eq!(v.field_num("missing"), Err(DecodeError::Missing { field: "missing" }));
+        assert_eq!(
+            v.field_num("missing"),
+            Err(DecodeError::Missing { field: "missing" })
+        );
         let e = v.field_num("s").unwrap_err();
         assert_eq!(
             e,

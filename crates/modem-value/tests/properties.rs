@@ -28,7 +28,8 @@ fn any_value() -> impl Strategy<Value = Value> {
         prop_oneof![
             proptest::collection::vec((inner.clone(), inner.clone()), 0..8)
                 .prop_map(|pairs| Value::Table(pairs.into_iter().collect::<Table>())),
-            proptest::collection::vec(inner, 0..6).prop_map(|items| Value::Table(Table::array(items))),
+            proptest::collection::vec(inner, 0..6)
+                .prop_map(|items| Value::Table(Table::array(items))),
         ]
     })
 }
