@@ -16,7 +16,7 @@
 //!   [`WireMessage`] on top of it. Nothing in this crate panics on any value.
 //! * [`lua`] converts a host's Lua heap into a [`Value`], reporting cycles and functions as typed
 //!   errors (a `Value` is a tree).
-//! * The `serde` impls define one lossless JSON mapping (see [`json`](crate::json)); with the `json`
+//! * The `serde` impls define one lossless JSON mapping (see [`json`]); with the `json`
 //!   feature [`Value::to_json`] and [`Value::from_json`] use it directly.
 //! * [`Instant`] is the injected monotonic clock every state machine is driven by, and
 //!   [`RandomSource`] the injected randomness (with [`SplitMix64`], a seedable source for tests and
