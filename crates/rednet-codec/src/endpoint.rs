@@ -1,0 +1,764 @@
+//! The rednet endpoint of one computer: rednet.lua's API and its `rednet.run` daemon.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use modem_value::{Instant, LuaStr, RandomSource, Value, WireMessage};
+
+use crate::consts::{
+    channel_for_recipient, id_as_channel, CHANNEL_BROADCAST, CHANNEL_REPEAT, DEDUP_LIFETIME,
+    MAX_MESSAGE_ID, PRUNE_INTERVAL,
+};
+use crate::idset::{id_key, ExpiringIdSet};
+use crate::request::{Completion, Delivered, Request, RequestId, RequestKind};
+use crate::wrapper::{decode_id, decode_sender, field, RednetMessage};
+use crate::{Ignored, ModemId, ModemOp, RednetError, Transmit};
+
+/// Default bound of the dedup set: IDs remembered at once.
+///
+/// rednet.lua's table is unbounded; 65 536 IDs within the ≤ 19.5 s an ID is remembered is a
+/// sustained ~3 400 accepted messages/s, far beyond what a Minecraft server's modems carry.
+/// Memory at the bound: ≤ 1 MiB of probe table + 1 MiB of expiry queue.
+pub const DEFAULT_DEDUP_CAPACITY: usize = 65_536;
+/// Default bound of undrained delivered messages: CraftOS's event queue holds 256 events and
+/// drops newer ones when full; so does this queue.
+pub const DEFAULT_MESSAGE_QUEUE_LIMIT: usize = 256;
+/// Default bound of pending `receive`/`lookup`/`host` requests.
+pub const DEFAULT_MAX_REQUESTS: usize = 256;
+/// Default bound of IDs one hostname-less `lookup` collects; later responses are ignored.
+pub const DEFAULT_MAX_LOOKUP_RESULTS: usize = 1024;
+/// Default bound of undrained modem operations above which the DNS responder stays silent, so
+/// that peers' lookups cannot grow the queue of a host that drains it late.
+pub const DEFAULT_MAX_QUEUED_OPS: usize = 4096;
+
+/// Bounds of an [`Endpoint`]; [`Default`] gives the `DEFAULT_*` constants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// Most message IDs remembered at once ([`DEFAULT_DEDUP_CAPACITY`]). While full, packets
+    /// with new IDs are ignored ([`Ignored::DedupFull`]) until the prune timer frees space;
+    /// remembered IDs are never evicted early.
+    pub dedup_capacity: usize,
+    /// Most undrained delivered messages ([`DEFAULT_MESSAGE_QUEUE_LIMIT`]); newer ones are
+    /// dropped from the queue (requests still see them).
+    pub message_queue_limit: usize,
+    /// Most pending requests ([`DEFAULT_MAX_REQUESTS`]).
+    pub max_requests: usize,
+    /// Most IDs a hostname-less lookup collects ([`DEFAULT_MAX_LOOKUP_RESULTS`]).
+    pub max_lookup_results: usize,
+    /// Queued modem operations above which DNS answers are skipped ([`DEFAULT_MAX_QUEUED_OPS`]).
+    pub max_queued_ops: usize,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        EndpointConfig {
+            dedup_capacity: DEFAULT_DEDUP_CAPACITY,
+            message_queue_limit: DEFAULT_MESSAGE_QUEUE_LIMIT,
+            max_requests: DEFAULT_MAX_REQUESTS,
+            max_lookup_results: DEFAULT_MAX_LOOKUP_RESULTS,
+            max_queued_ops: DEFAULT_MAX_QUEUED_OPS,
+        }
+    }
+}
+
+/// What [`Endpoint::handle_modem_message`] did with a packet.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Accepted: remembered and delivered as a `rednet_message`.
+    Delivered,
+    /// Silently ignored, as rednet.lua ignores it; the reason is for diagnostics.
+    Ignored(Ignored),
+}
+
+/// Counters for diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Packets accepted and delivered.
+    pub delivered: u64,
+    /// Packets ignored by the acceptance rules (not counting `DedupFull`).
+    pub ignored: u64,
+    /// Packets that passed every rule but were dropped because the dedup set was full.
+    pub dropped_dedup_full: u64,
+    /// Delivered messages dropped because the message queue was full.
+    pub dropped_queue_full: u64,
+    /// `send`/`broadcast` calls (including the DNS responder's).
+    pub sends: u64,
+    /// Transmit operations emitted.
+    pub transmits: u64,
+}
+
+#[derive(Clone, Debug)]
+struct ModemState {
+    id: ModemId,
+    id_open: bool,
+    broadcast_open: bool,
+}
+
+impl ModemState {
+    fn rednet_open(&self) -> bool {
+        self.id_open && self.broadcast_open
+    }
+}
+
+/// Rednet for one computer, as rednet.lua's API plus the `rednet.run` daemon, sans-IO.
+///
+/// # Driving it
+/// * Tell it about modems with [`attach_modem`](Self::attach_modem) /
+///   [`detach_modem`](Self::detach_modem), **in `peripheral.getNames()` order** — sends transmit
+///   on open modems in attach order.
+/// * Feed every `modem_message` of an attached modem to
+///   [`handle_modem_message`](Self::handle_modem_message); call
+///   [`handle_timeout`](Self::handle_timeout) when [`poll_timeout`](Self::poll_timeout)'s instant
+///   is reached. Every `handle_*` and API call takes `now` and first fires the timers due at
+///   `now`, so a late `handle_timeout` is harmless. `now` never goes backwards: an earlier
+///   instant than one seen before is treated as that one.
+/// * After every call, drain [`poll_modem_op`](Self::poll_modem_op) (perform the modem calls in
+///   order), [`poll_message`](Self::poll_message) (`rednet_message` events) and
+///   [`poll_completion`](Self::poll_completion) (finished `receive`/`lookup`/`host`), then
+///   re-read `poll_timeout`. The three queues are independent.
+/// * If something other than this endpoint opens or closes the rednet channels on a modem
+///   (a Lua program calling `modem.close(65535)`), report it with
+///   [`handle_channel_change`](Self::handle_channel_change) so that "rednet is open" stays what
+///   CraftOS would say.
+///
+/// # Bounds
+/// The dedup set holds at most [`EndpointConfig::dedup_capacity`] IDs, each for ≥ 9.5 s and
+/// ≤ 19.5 s (the 10 s prune timer); when it is full, new packets are dropped, never a live ID
+/// evicted, so nothing accepted within its window is delivered twice. Delivered messages queue
+/// up to [`EndpointConfig::message_queue_limit`]; requests, lookup results and DNS answers are
+/// bounded likewise (see [`EndpointConfig`]).
+#[derive(Debug)]
+pub struct Endpoint<R> {
+    id: u32,
+    own_channel: u16,
+    rng: R,
+    config: EndpointConfig,
+    now: Instant,
+    modems: Vec<ModemState>,
+    received: ExpiringIdSet,
+    prune_at: Option<Instant>,
+    ops: VecDeque<ModemOp>,
+    messages: VecDeque<Delivered>,
+    completions: VecDeque<Completion>,
+    local: VecDeque<Delivered>,
+    pub(crate) requests: Vec<Request>,
+    request_deadline: Option<Instant>,
+    next_request: u64,
+    pub(crate) hostnames: BTreeMap<LuaStr, LuaStr>,
+    stats: Stats,
+}
+
+impl<R: RandomSource> Endpoint<R> {
+    /// The endpoint of computer `computer_id`, with default bounds, drawing message IDs from
+    /// `rng`.
+    pub fn new(computer_id: u32, rng: R) -> Self {
+        Self::with_config(computer_id, EndpointConfig::default(), rng)
+    }
+
+    /// The endpoint of computer `computer_id` with explicit bounds.
+    pub fn with_config(computer_id: u32, config: EndpointConfig, mut rng: R) -> Self {
+        let seed = rng.next_u64();
+        Endpoint {
+            id: computer_id,
+            own_channel: id_as_channel(computer_id),
+            rng,
+            config,
+            now: Instant::ZERO,
+            modems: Vec::new(),
+            received: ExpiringIdSet::new(config.dedup_capacity, seed),
+            prune_at: None,
+            ops: VecDeque::new(),
+            messages: VecDeque::new(),
+            completions: VecDeque::new(),
+            local: VecDeque::new(),
+            requests: Vec::new(),
+            request_deadline: None,
+            next_request: 1,
+            hostnames: BTreeMap::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The computer's ID.
+    pub fn computer_id(&self) -> u32 {
+        self.id
+    }
+
+    /// The channel the computer listens on for unicast (`id % 65500`).
+    pub fn own_channel(&self) -> u16 {
+        self.own_channel
+    }
+
+    /// The bounds in force.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.config
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// IDs currently remembered by the dedup set (≤ `dedup_capacity`).
+    pub fn remembered_ids(&self) -> usize {
+        self.received.len()
+    }
+
+    /// Whether `id` is currently remembered (sent or received within its window).
+    pub fn remembers(&self, id: f64) -> bool {
+        id_key(id).is_some_and(|k| self.received.contains(k))
+    }
+
+    /// Undrained delivered messages (≤ `message_queue_limit`).
+    pub fn queued_messages(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Undrained modem operations.
+    pub fn queued_ops(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Pending requests (≤ `max_requests`).
+    pub fn pending_requests(&self) -> usize {
+        self.requests.len()
+    }
+
+    // ---- modems -------------------------------------------------------------------------
+
+    /// A modem appeared (`peripheral` event). Rednet starts closed on it. Returns `false` if it
+    /// was already attached.
+    pub fn attach_modem(&mut self, modem: ModemId) -> bool {
+        if self.modem_index(&modem).is_some() {
+            return false;
+        }
+        self.modems.push(ModemState {
+            id: modem,
+            id_open: false,
+            broadcast_open: false,
+        });
+        true
+    }
+
+    /// A modem disappeared (`peripheral_detach`). Its state is forgotten without close
+    /// operations (there is nothing to close). Returns `false` if it was not attached.
+    pub fn detach_modem(&mut self, modem: &ModemId) -> bool {
+        match self.modem_index(modem) {
+            Some(i) => {
+                self.modems.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Attached modems, in attach order.
+    pub fn modems(&self) -> impl Iterator<Item = &ModemId> + '_ {
+        self.modems.iter().map(|m| &m.id)
+    }
+
+    /// `rednet.open(modem)`: opens the ID channel and 65535 on it (always both calls, as
+    /// rednet.lua does; opening is idempotent).
+    pub fn open(&mut self, modem: &ModemId) -> Result<(), RednetError> {
+        let i = self
+            .modem_index(modem)
+            .ok_or_else(|| RednetError::NoSuchModem(modem.clone()))?;
+        let m = &mut self.modems[i];
+        m.id_open = true;
+        m.broadcast_open = true;
+        let (a, b) = (self.own_channel, CHANNEL_BROADCAST);
+        self.ops.push_back(ModemOp::Open {
+            modem: modem.clone(),
+            channel: a,
+        });
+        self.ops.push_back(ModemOp::Open {
+            modem: modem.clone(),
+            channel: b,
+        });
+        Ok(())
+    }
+
+    /// `rednet.close(modem)`: closes both channels on it.
+    pub fn close(&mut self, modem: &ModemId) -> Result<(), RednetError> {
+        let i = self
+            .modem_index(modem)
+            .ok_or_else(|| RednetError::NoSuchModem(modem.clone()))?;
+        let m = &mut self.modems[i];
+        m.id_open = false;
+        m.broadcast_open = false;
+        self.ops.push_back(ModemOp::Close {
+            modem: modem.clone(),
+            channel: self.own_channel,
+        });
+        self.ops.push_back(ModemOp::Close {
+            modem: modem.clone(),
+            channel: CHANNEL_BROADCAST,
+        });
+        Ok(())
+    }
+
+    /// `rednet.close()`: closes rednet on every modem where it is open, in attach order.
+    pub fn close_all(&mut self) {
+        let open: Vec<ModemId> = self
+            .modems
+            .iter()
+            .filter(|m| m.rednet_open())
+            .map(|m| m.id.clone())
+            .collect();
+        for m in open {
+            // Every name comes from the attached list, so close cannot fail.
+            let _ = self.close(&m);
+        }
+    }
+
+    /// `rednet.isOpen(modem)`: both rednet channels open on it (`false` if unknown).
+    pub fn is_open(&self, modem: &ModemId) -> bool {
+        self.modem_index(modem)
+            .is_some_and(|i| self.modems[i].rednet_open())
+    }
+
+    /// `rednet.isOpen()`: rednet open on any modem.
+    pub fn is_open_any(&self) -> bool {
+        self.modems.iter().any(ModemState::rednet_open)
+    }
+
+    /// Someone else opened or closed `channel` on `modem`; only the two rednet channels
+    /// matter. Unknown modems are ignored.
+    pub fn handle_channel_change(&mut self, modem: &ModemId, channel: u16, open: bool) {
+        if let Some(i) = self.modem_index(modem) {
+            let m = &mut self.modems[i];
+            if channel == self.own_channel {
+                m.id_open = open;
+            } else if channel == CHANNEL_BROADCAST {
+                m.broadcast_open = open;
+            }
+        }
+    }
+
+    fn modem_index(&self, modem: &ModemId) -> Option<usize> {
+        self.modems.iter().position(|m| m.id == *modem)
+    }
+
+    // ---- sending ------------------------------------------------------------------------
+
+    /// `rednet.send(recipient, message, protocol)`.
+    ///
+    /// Draws a message ID in [1, 2^31−1] and remembers it for 9.5 s (so the copy a repeater
+    /// echoes back is ignored). To the own ID: nothing is transmitted; the message is delivered
+    /// locally (the inner message, as rednet.lua has since #1308) and `Ok(true)` returned.
+    /// Otherwise, on every modem where rednet is open, in attach order: transmit on the
+    /// recipient's channel (`recipient % 65500`, or 65535), then on 65533, reply channel
+    /// `own % 65500`. Returns whether any modem was used (not whether anyone received it).
+    ///
+    /// `recipient` is a Lua number; one without a valid channel (NaN, ±inf, fractional) is
+    /// refused with [`RednetError::ChannelOutOfRange`] before anything happens.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        recipient: f64,
+        message: Value,
+        protocol: Option<LuaStr>,
+    ) -> Result<bool, RednetError> {
+        self.advance(now);
+        let r = self.send_inner(recipient, message, protocol.map_or(Value::Nil, Value::Str));
+        self.pump();
+        r
+    }
+
+    /// `rednet.broadcast(message, protocol)`: `send` to 65535 (so a computer whose ID is 65535
+    /// delivers its broadcasts to itself only, as rednet.lua does).
+    pub fn broadcast(
+        &mut self,
+        now: Instant,
+        message: Value,
+        protocol: Option<LuaStr>,
+    ) -> Result<bool, RednetError> {
+        self.send(now, f64::from(CHANNEL_BROADCAST), message, protocol)
+    }
+
+    pub(crate) fn send_inner(
+        &mut self,
+        recipient: f64,
+        message: Value,
+        protocol: Value,
+    ) -> Result<bool, RednetError> {
+        let loopback = recipient == f64::from(self.id);
+        let channel = if loopback {
+            self.own_channel
+        } else {
+            channel_for_recipient(recipient).ok_or(RednetError::ChannelOutOfRange)?
+        };
+        self.stats.sends += 1;
+        let id = self.rng.range_inclusive(1, u64::from(MAX_MESSAGE_ID)) as u32;
+        // A full set cannot remember our own ID; the send still goes out (it is the host's own
+        // action), and at worst a repeater's echo of an own broadcast comes back once.
+        self.remember(f64::from(id));
+        if loopback {
+            self.local.push_back(Delivered {
+                sender: f64::from(self.id),
+                message,
+                protocol,
+                message_id: f64::from(id),
+                modem: None,
+            });
+            return Ok(true);
+        }
+        let payload = RednetMessage {
+            id: f64::from(id),
+            recipient: Value::Num(recipient),
+            sender: Some(f64::from(self.id)),
+            message,
+            protocol,
+        }
+        .encode();
+        let mut sent = false;
+        for m in self.modems.iter().filter(|m| m.rednet_open()) {
+            for ch in [channel, CHANNEL_REPEAT] {
+                self.ops.push_back(ModemOp::Transmit(Transmit {
+                    modem: m.id.clone(),
+                    channel: ch,
+                    reply_channel: self.own_channel,
+                    payload: payload.clone(),
+                }));
+                self.stats.transmits += 1;
+            }
+            sent = true;
+        }
+        Ok(sent)
+    }
+
+    /// `received[id] = os.clock() + 9.5`, starting the prune timer if none runs.
+    fn remember(&mut self, id: f64) -> bool {
+        let Some(key) = id_key(id) else { return false };
+        let ok = self.received.insert(key, self.now + DEDUP_LIFETIME).is_ok();
+        if self.prune_at.is_none() {
+            self.prune_at = Some(self.now + PRUNE_INTERVAL);
+        }
+        ok
+    }
+
+    // ---- receiving ----------------------------------------------------------------------
+
+    /// A `modem_message` arrived on `modem`: applies rednet.lua's acceptance rules in their
+    /// order (spec §5) and, if all hold, remembers the ID and delivers
+    /// `rednet_message(nSender or reply_channel, message, sProtocol)`.
+    ///
+    /// A packet failing a rule changes nothing and is reported as [`Verdict::Ignored`] with the
+    /// first rule it failed; it is never an error and never panics.
+    pub fn handle_modem_message(
+        &mut self,
+        now: Instant,
+        modem: &ModemId,
+        channel: u16,
+        reply_channel: u16,
+        payload: &Value,
+    ) -> Verdict {
+        self.advance(now);
+        let verdict = match self.accept(modem, channel, reply_channel, payload) {
+            Ok(d) => {
+                self.stats.delivered += 1;
+                self.dispatch(d);
+                Verdict::Delivered
+            }
+            Err(Ignored::DedupFull) => {
+                self.stats.dropped_dedup_full += 1;
+                Verdict::Ignored(Ignored::DedupFull)
+            }
+            Err(why) => {
+                self.stats.ignored += 1;
+                Verdict::Ignored(why)
+            }
+        };
+        if !self.local.is_empty() {
+            self.pump();
+        }
+        verdict
+    }
+
+    fn accept(
+        &mut self,
+        modem: &ModemId,
+        channel: u16,
+        reply_channel: u16,
+        payload: &Value,
+    ) -> Result<Delivered, Ignored> {
+        // Rule 1.
+        if channel != self.own_channel && channel != CHANNEL_BROADCAST {
+            return Err(Ignored::WrongChannel);
+        }
+        // Rule 2.
+        let id = decode_id(payload).map_err(Ignored::BadMessageId)?;
+        let key = id_key(id).ok_or(Ignored::Duplicate)?;
+        if self.received.contains(key) {
+            return Err(Ignored::Duplicate);
+        }
+        // Rule 3.
+        let sender = decode_sender(payload).map_err(Ignored::BadSender)?;
+        // Rule 4: the full ID, not the channel.
+        if channel != CHANNEL_BROADCAST
+            && payload.get(field::RECIPIENT).as_num() != Some(f64::from(self.id))
+        {
+            return Err(Ignored::NotForUs);
+        }
+        // Rule 5.
+        let i = self.modem_index(modem).ok_or(Ignored::ModemNotOpen)?;
+        if !self.modems[i].rednet_open() {
+            return Err(Ignored::ModemNotOpen);
+        }
+        if self.received.insert(key, self.now + DEDUP_LIFETIME).is_err() {
+            return Err(Ignored::DedupFull);
+        }
+        if self.prune_at.is_none() {
+            self.prune_at = Some(self.now + PRUNE_INTERVAL);
+        }
+        Ok(Delivered {
+            sender: sender.unwrap_or(f64::from(reply_channel)),
+            message: payload.get(field::MESSAGE).clone(),
+            protocol: payload.get(field::PROTOCOL).clone(),
+            message_id: id,
+            modem: Some(modem.clone()),
+        })
+    }
+
+    /// One `rednet_message` event: pending requests see it, the DNS responder sees it, and it
+    /// is queued for the host.
+    fn dispatch(&mut self, d: Delivered) {
+        if !self.requests.is_empty() {
+            self.feed_requests(&d);
+        }
+        if !self.hostnames.is_empty() {
+            self.respond_dns(&d);
+        }
+        if self.messages.len() < self.config.message_queue_limit {
+            self.messages.push_back(d);
+        } else {
+            self.stats.dropped_queue_full += 1;
+        }
+    }
+
+    /// Dispatches loopback deliveries queued by sends, in order, like CraftOS's event queue
+    /// (a DNS answer to oneself is itself a loopback send, handled in a later round).
+    fn pump(&mut self) {
+        while let Some(d) = self.local.pop_front() {
+            self.dispatch(d);
+        }
+    }
+
+    // ---- requests and timers ------------------------------------------------------------
+
+    /// `rednet.receive(filter, timeout)` as a request: completes with the first message
+    /// delivered after this call whose protocol equals `filter` (any if `None`), or with `None`
+    /// once `timeout` has passed. Without a timeout it waits until cancelled. Several pending
+    /// receives each see every message (like coroutines waiting for the same event).
+    pub fn receive(
+        &mut self,
+        now: Instant,
+        filter: Option<LuaStr>,
+        timeout: Option<Duration>,
+    ) -> Result<RequestId, RednetError> {
+        self.advance(now);
+        let deadline = timeout.map(|t| self.now + t);
+        let id = self.add_request(deadline, RequestKind::Receive { filter })?;
+        self.pump();
+        Ok(id)
+    }
+
+    /// Abandons a pending request without a completion. Returns whether it was pending.
+    pub fn cancel(&mut self, id: RequestId) -> bool {
+        let before = self.requests.len();
+        self.requests.retain(|r| r.id != id);
+        self.recompute_request_deadline();
+        self.requests.len() != before
+    }
+
+    pub(crate) fn new_request_id(&mut self) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        id
+    }
+
+    pub(crate) fn add_request(
+        &mut self,
+        deadline: Option<Instant>,
+        kind: RequestKind,
+    ) -> Result<RequestId, RednetError> {
+        if self.requests.len() >= self.config.max_requests {
+            return Err(RednetError::TooManyRequests);
+        }
+        let id = self.new_request_id();
+        self.requests.push(Request { id, deadline, kind });
+        self.recompute_request_deadline();
+        Ok(id)
+    }
+
+    pub(crate) fn complete(&mut self, c: Completion) {
+        self.completions.push_back(c);
+    }
+
+    fn recompute_request_deadline(&mut self) {
+        self.request_deadline = self.requests.iter().filter_map(|r| r.deadline).min();
+    }
+
+    /// Hands each pending request the delivered message; completes the ones it finishes.
+    fn feed_requests(&mut self, d: &Delivered) {
+        let mut requests = core::mem::take(&mut self.requests);
+        let max_results = self.config.max_lookup_results;
+        let before = requests.len();
+        requests.retain_mut(|r| match &mut r.kind {
+            RequestKind::Receive { filter } => {
+                if d.matches(filter.as_ref()) {
+                    self.completions.push_back(Completion::Received {
+                        id: r.id,
+                        message: Some(d.clone()),
+                    });
+                    false
+                } else {
+                    true
+                }
+            }
+            RequestKind::Lookup {
+                protocol,
+                hostname,
+                results,
+            } => match crate::dns::lookup_response(d, protocol) {
+                Some(answered) => match hostname {
+                    None => {
+                        if results.len() < max_results {
+                            results.push(d.sender);
+                        }
+                        true
+                    }
+                    Some(h) if answered == &Value::Str(h.clone()) => {
+                        self.completions.push_back(Completion::LookedUp {
+                            id: r.id,
+                            hosts: alloc::vec![d.sender],
+                        });
+                        false
+                    }
+                    Some(_) => true,
+                },
+                None => true,
+            },
+            RequestKind::Host { protocol, hostname } => {
+                match crate::dns::lookup_response(d, protocol) {
+                    Some(answered) if answered == &Value::Str(hostname.clone()) => {
+                        self.completions.push_back(Completion::Hosted {
+                            id: r.id,
+                            result: Err(RednetError::HostnameInUse),
+                        });
+                        false
+                    }
+                    _ => true,
+                }
+            }
+        });
+        // Requests added while dispatching (none today) would be in self.requests.
+        requests.append(&mut self.requests);
+        self.requests = requests;
+        if self.requests.len() != before {
+            self.recompute_request_deadline();
+        }
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+        self.pump();
+    }
+
+    /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work: the prune
+    /// timer or a request's deadline. `None` when nothing is scheduled.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.prune_at, self.request_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn advance(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        if let Some(at) = self.prune_at {
+            if now >= at {
+                self.received.expire(now);
+                self.prune_at = (!self.received.is_empty()).then(|| now + PRUNE_INTERVAL);
+            }
+        }
+        if self.request_deadline.is_some_and(|d| now >= d) {
+            self.expire_requests(now);
+        }
+    }
+
+    fn expire_requests(&mut self, now: Instant) {
+        let mut due: Vec<Request> = Vec::new();
+        let mut i = 0;
+        while i < self.requests.len() {
+            if self.requests[i].deadline.is_some_and(|d| d <= now) {
+                due.push(self.requests.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        // Timers fire in deadline order; equal deadlines in the order they were started.
+        due.sort_by_key(|r| (r.deadline, r.id));
+        for r in due {
+            let c = match r.kind {
+                RequestKind::Receive { .. } => Completion::Received {
+                    id: r.id,
+                    message: None,
+                },
+                RequestKind::Lookup { results, .. } => Completion::LookedUp {
+                    id: r.id,
+                    hosts: results,
+                },
+                RequestKind::Host { protocol, hostname } => {
+                    self.hostnames.insert(protocol, hostname);
+                    Completion::Hosted {
+                        id: r.id,
+                        result: Ok(()),
+                    }
+                }
+            };
+            self.completions.push_back(c);
+        }
+        self.recompute_request_deadline();
+    }
+
+    // ---- output queues ------------------------------------------------------------------
+
+    /// The next modem call to make (open, close, transmit), in order.
+    #[must_use]
+    pub fn poll_modem_op(&mut self) -> Option<ModemOp> {
+        self.ops.pop_front()
+    }
+
+    /// The next delivered `rednet_message`.
+    #[must_use]
+    pub fn poll_message(&mut self) -> Option<Delivered> {
+        self.messages.pop_front()
+    }
+
+    /// The next finished request.
+    #[must_use]
+    pub fn poll_completion(&mut self) -> Option<Completion> {
+        self.completions.pop_front()
+    }
+
+    pub(crate) fn now(&self) -> Instant {
+        self.now
+    }
+
+    pub(crate) fn advance_to(&mut self, now: Instant) {
+        self.advance(now);
+    }
+
+    pub(crate) fn pump_local(&mut self) {
+        self.pump();
+    }
+
+    pub(crate) fn ops_len(&self) -> usize {
+        self.ops.len()
+    }
+}
