@@ -7,16 +7,13 @@
 //!
 //! * [`uri`]: the URI grammar and exact scheme table of `connect`/`listen`/`checkuri`
 //!   (spec §14, proposal Q-URI1), extensible with module schemes;
+//! * [`args`]: argument and options-table checks with the kernel's exact `bad argument` /
+//!   `bad field` texts, and [`args::SyscallError`];
 //! * [`handles`]: the one handle-id counter for every handle kind and the ownership rule
 //!   (owner or descendant, else `No such socket`), including `transfer`.
-//!
-//! The protocol crates are re-exported so that a host can depend on this crate alone.
 
+pub mod args;
 pub mod handles;
 pub mod uri;
 
-pub use handle_fsm;
 pub use modem_value;
-pub use pip_core;
-pub use psp_proto;
-pub use rednet_codec;
