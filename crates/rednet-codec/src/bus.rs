@@ -123,7 +123,10 @@ impl<R: RandomSource> Bus<R> {
 
     /// The transcript recorded since the last call.
     pub fn take_transcript(&mut self) -> Vec<BusEvent> {
-        self.transcript.as_mut().map(core::mem::take).unwrap_or_default()
+        self.transcript
+            .as_mut()
+            .map(core::mem::take)
+            .unwrap_or_default()
     }
 
     /// The bus's current instant.
@@ -223,9 +226,10 @@ impl<R: RandomSource> Bus<R> {
         protocol: Option<&str>,
     ) -> Result<bool, RednetError> {
         let now = self.now;
-        let r = self.nodes[computer]
-            .endpoint
-            .send(now, recipient, message, protocol.map(LuaStr::from));
+        let r =
+            self.nodes[computer]
+                .endpoint
+                .send(now, recipient, message, protocol.map(LuaStr::from));
         self.run();
         r
     }
@@ -314,7 +318,11 @@ impl<R: RandomSource> Bus<R> {
             self.apply(c, op, false);
             busy = true;
         }
-        while let Some(op) = self.nodes[c].repeater.as_mut().and_then(Repeater::poll_modem_op) {
+        while let Some(op) = self.nodes[c]
+            .repeater
+            .as_mut()
+            .and_then(Repeater::poll_modem_op)
+        {
             self.apply(c, op, true);
             busy = true;
         }
@@ -398,11 +406,16 @@ impl<R: RandomSource> Bus<R> {
             }
             for (c, name) in modem.attached.clone() {
                 let node = &mut self.nodes[c];
-                let _ = node
-                    .endpoint
-                    .handle_modem_message(now, &name, p.channel, p.reply_channel, &p.payload);
+                let _ = node.endpoint.handle_modem_message(
+                    now,
+                    &name,
+                    p.channel,
+                    p.reply_channel,
+                    &p.payload,
+                );
                 if let Some(r) = &mut node.repeater {
-                    let _ = r.handle_modem_message(now, &name, p.channel, p.reply_channel, &p.payload);
+                    let _ =
+                        r.handle_modem_message(now, &name, p.channel, p.reply_channel, &p.payload);
                 }
             }
         }

@@ -16,7 +16,8 @@ pub const LOOKUP: &str = "lookup";
 pub const LOOKUP_RESPONSE: &str = "lookup response";
 
 fn is_dns(d: &Delivered) -> bool {
-    d.protocol_str().is_some_and(|p| p.as_bytes() == DNS_PROTOCOL.as_bytes())
+    d.protocol_str()
+        .is_some_and(|p| p.as_bytes() == DNS_PROTOCOL.as_bytes())
 }
 
 fn has_type(message: &Value, ty: &str) -> bool {
@@ -42,7 +43,10 @@ fn lookup_query(protocol: &LuaStr, hostname: Option<&LuaStr>) -> Value {
     let mut t = Table::with_capacity(3);
     t.set("sType", Value::from_static(LOOKUP));
     t.set("sProtocol", Value::Str(protocol.clone()));
-    t.set("sHostname", hostname.cloned().map_or(Value::Nil, Value::Str));
+    t.set(
+        "sHostname",
+        hostname.cloned().map_or(Value::Nil, Value::Str),
+    );
     Value::Table(t)
 }
 

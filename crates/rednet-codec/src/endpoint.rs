@@ -506,7 +506,11 @@ impl<R: RandomSource> Endpoint<R> {
         if !self.modems[i].rednet_open() {
             return Err(Ignored::ModemNotOpen);
         }
-        if self.received.insert(key, self.now + DEDUP_LIFETIME).is_err() {
+        if self
+            .received
+            .insert(key, self.now + DEDUP_LIFETIME)
+            .is_err()
+        {
             return Err(Ignored::DedupFull);
         }
         if self.prune_at.is_none() {

@@ -48,7 +48,13 @@ pub struct RednetMessage {
 impl RednetMessage {
     /// The wrapper rednet.lua builds for `send(recipient, message, protocol)` on computer
     /// `sender` with message ID `id`.
-    pub fn new(id: u32, recipient: f64, sender: u32, message: Value, protocol: Option<LuaStr>) -> Self {
+    pub fn new(
+        id: u32,
+        recipient: f64,
+        sender: u32,
+        message: Value,
+        protocol: Option<LuaStr>,
+    ) -> Self {
         RednetMessage {
             id: f64::from(id),
             recipient: Value::Num(recipient),
@@ -138,7 +144,10 @@ mod tests {
         );
         let m = RednetMessage::new(1, 65535.0, 3, Value::Nil, None);
         let v = m.encode();
-        assert_eq!(v, table! { "nMessageID" => 1, "nRecipient" => 65535, "nSender" => 3 });
+        assert_eq!(
+            v,
+            table! { "nMessageID" => 1, "nRecipient" => 65535, "nSender" => 3 }
+        );
         assert!(v.as_table().unwrap().get_str(b"sProtocol").is_none());
         assert!(m.is_broadcast());
     }
@@ -147,27 +156,46 @@ mod tests {
     fn decode_rejects_in_rule_order() {
         assert!(matches!(
             RednetMessage::decode(&Value::from("x")),
-            Err(DecodeError::WrongType { found: Kind::Str, .. })
+            Err(DecodeError::WrongType {
+                found: Kind::Str,
+                ..
+            })
         ));
         assert_eq!(
             RednetMessage::decode(&table! { "nSender" => f64::NAN }),
-            Err(DecodeError::Missing { field: "nMessageID" })
+            Err(DecodeError::Missing {
+                field: "nMessageID"
+            })
         );
         assert_eq!(
             RednetMessage::decode(&table! { "nMessageID" => f64::NAN }),
-            Err(DecodeError::Invalid { field: "nMessageID", reason: "NaN" })
+            Err(DecodeError::Invalid {
+                field: "nMessageID",
+                reason: "NaN"
+            })
         );
         assert_eq!(
-            RednetMessage::decode(&table! { "nMessageID" => 1, "nSender" => "a" }).unwrap_err().field(),
+            RednetMessage::decode(&table! { "nMessageID" => 1, "nSender" => "a" })
+                .unwrap_err()
+                .field(),
             "nSender"
         );
         assert_eq!(
             RednetMessage::decode(&table! { "nMessageID" => 1, "nSender" => f64::NAN }),
-            Err(DecodeError::Invalid { field: "nSender", reason: "NaN" })
+            Err(DecodeError::Invalid {
+                field: "nSender",
+                reason: "NaN"
+            })
         );
         // What rednet.lua accepts, this accepts: odd recipients and protocols, no sender.
-        let m = RednetMessage::decode(&table! { "nMessageID" => 1.5, "nRecipient" => "x", "sProtocol" => 4 }).unwrap();
-        assert_eq!((m.id, m.sender, m.recipient_num(), m.protocol_str()), (1.5, None, None, None));
+        let m = RednetMessage::decode(
+            &table! { "nMessageID" => 1.5, "nRecipient" => "x", "sProtocol" => 4 },
+        )
+        .unwrap();
+        assert_eq!(
+            (m.id, m.sender, m.recipient_num(), m.protocol_str()),
+            (1.5, None, None, None)
+        );
         assert_eq!(m.protocol, Value::from(4));
     }
 
