@@ -1,0 +1,239 @@
+//! Receiving (spec §5.3, §6.3, §7.4, §9.2) and router forwarding (Q-PIP1, Q-MCP2).
+
+use core::net::Ipv4Addr;
+
+use modem_value::{Instant, RandomSource, Table, Value, WireMessage};
+
+use super::{push_bounded, Delivery, IpConfig, NetEvent, Origin, PipStack};
+use crate::arp::Learned;
+use crate::wire::{
+    phoenix_type, ArpMessage, ArpReply, ComputerId, ControlMessage, LinkFrame, MessageType,
+    PipPacket,
+};
+
+impl<R: RandomSource> PipStack<R> {
+    /// A modem message arrived on `device` (`modem_message` with channel and reply channel).
+    /// Anything that is not a well-formed Phoenix frame for this computer on an up, configured
+    /// interface is dropped and counted in [`Stats`](super::Stats); nothing panics and a
+    /// dropped frame changes no state.
+    pub fn handle_modem_message(
+        &mut self,
+        now: Instant,
+        device: &str,
+        channel: u16,
+        reply_channel: u16,
+        message: &Value,
+    ) {
+        self.now = self.now.max(now);
+        match self.iface_index(device) {
+            Some(idx) => self.receive_frame(idx, channel, reply_channel, message),
+            None => {
+                self.stats.frames_received += 1;
+                self.stats.drop_unknown_device += 1;
+            }
+        }
+        self.run_loopback();
+    }
+
+    pub(super) fn receive_frame(&mut self, idx: usize, channel: u16, reply: u16, msg: &Value) {
+        self.stats.frames_received += 1;
+        let Some(cfg) = self.ifaces.get(idx).and_then(|f| f.up_config()) else {
+            self.stats.drop_interface_down += 1;
+            return;
+        };
+        match phoenix_type(msg) {
+            None => self.stats.drop_not_phoenix += 1,
+            Some(b"link") => self.receive_link(idx, channel, reply, msg),
+            Some(b"arp") => self.receive_arp(idx, cfg, msg),
+            Some(_) => self.stats.drop_bad_top_level_type += 1,
+        }
+    }
+
+    fn receive_link(&mut self, idx: usize, channel: u16, reply: u16, msg: &Value) {
+        let Ok(frame) = LinkFrame::decode(msg) else {
+            self.stats.drop_malformed += 1;
+            return;
+        };
+        if frame.destination.is_some_and(|d| d != self.id) {
+            self.stats.drop_not_for_us += 1;
+            return;
+        }
+        let raw = frame.payload;
+        let raw_value = Value::Table(raw.clone());
+        if phoenix_type(&raw_value) != Some(b"internet") {
+            self.stats.drop_unknown_type += 1;
+            return;
+        }
+        let Ok(packet) = PipPacket::decode(&raw_value) else {
+            self.stats.drop_malformed += 1;
+            return;
+        };
+        let (new, evicted) = self.seen.insert(&packet.message_id, self.now);
+        if evicted {
+            self.stats.seen_evictions += 1;
+        }
+        if !new {
+            self.stats.drop_duplicate += 1;
+            return;
+        }
+        let dst = packet.destination;
+        let local = self.is_local_on(idx, dst) || (self.forwarding && self.is_local_anywhere(dst));
+        if !local {
+            // Link broadcasts reach every router on the segment; forwarding them would
+            // duplicate the packet, so only frames addressed to us are forwarded.
+            if self.forwarding && frame.destination.is_some() && !self.ifaces[idx].loopback {
+                self.forward(raw, packet, channel, reply);
+            } else {
+                self.stats.drop_foreign += 1;
+                if self.netevent {
+                    let device = self.ifaces[idx].device.clone();
+                    push_bounded(
+                        &mut self.out_event,
+                        NetEvent::Foreign {
+                            device,
+                            packet: raw_value,
+                        },
+                        &mut self.stats,
+                    );
+                }
+            }
+            return;
+        }
+        if !self.ifaces[idx].loopback {
+            let learned =
+                self.ifaces[idx]
+                    .arp
+                    .learn_if_absent(packet.source, frame.source, self.now);
+            self.after_learning(idx, packet.source, frame.source, learned);
+        }
+        match packet.payload_type() {
+            Some(b"control") => self.receive_control(raw, packet),
+            Some(b"socket") | Some(b"datagram") => {
+                self.stats.delivered += 1;
+                let delivery = Delivery {
+                    device: self.ifaces[idx].device.clone(),
+                    channel,
+                    reply_channel: reply,
+                    source_ip: packet.source,
+                    local_ip: packet.destination,
+                    source_id: frame.source,
+                    packet,
+                };
+                push_bounded(&mut self.out_delivery, delivery, &mut self.stats);
+            }
+            _ => self.stats.drop_unknown_type += 1,
+        }
+    }
+
+    fn after_learning(
+        &mut self,
+        idx: usize,
+        ip: Ipv4Addr,
+        id: ComputerId,
+        learned: Option<Learned>,
+    ) {
+        match learned {
+            Some(Learned::Stored) => self.resolved(idx, ip, id),
+            Some(Learned::StoredEvicting) => {
+                self.stats.arp_evictions += 1;
+                self.resolved(idx, ip, id);
+            }
+            Some(Learned::Full) => self.stats.arp_learn_refused += 1,
+            Some(Learned::SelfKept) | None => {}
+        }
+    }
+
+    /// MCP on receipt (§9.2): every message goes to subscribers; `ping` is answered with a
+    /// `pong` carrying the whole received packet.
+    fn receive_control(&mut self, raw: Table, packet: PipPacket) {
+        let Ok(message) = ControlMessage::decode(&Value::Table(packet.payload.clone())) else {
+            self.stats.drop_malformed += 1;
+            return;
+        };
+        if message.message_type == MessageType::Ping {
+            self.send_control(packet.source, MessageType::Pong, None, Some(raw));
+        }
+        push_bounded(
+            &mut self.out_event,
+            NetEvent::Control {
+                sender: Some(packet.source),
+                message,
+            },
+            &mut self.stats,
+        );
+    }
+
+    /// ARP on receipt (§6.3): answer rule, collision report (Q-ARP2), learning rule.
+    fn receive_arp(&mut self, idx: usize, cfg: IpConfig, msg: &Value) {
+        if self.ifaces[idx].loopback {
+            self.stats.drop_unknown_type += 1;
+            return;
+        }
+        let Ok(arp) = ArpMessage::decode(msg) else {
+            self.stats.drop_malformed += 1;
+            return;
+        };
+        let source = arp.source();
+        if source == self.id {
+            // Our own probe or reply, reflected back by the host: nothing to learn.
+            self.stats.drop_not_for_us += 1;
+            return;
+        }
+        if arp.source_ip() == Some(cfg.ip) {
+            let device = self.ifaces[idx].device.clone();
+            push_bounded(
+                &mut self.out_event,
+                NetEvent::AddressCollision {
+                    device,
+                    ip: cfg.ip,
+                    other: source,
+                },
+                &mut self.stats,
+            );
+        }
+        if let ArpMessage::Request(r) = &arp {
+            if r.destination_ip == cfg.ip && r.source_ip != Some(r.destination_ip) {
+                let reply = ArpMessage::Reply(ArpReply {
+                    source: self.id,
+                    source_ip: cfg.ip,
+                    destination: r.source,
+                    destination_ip: r.source_ip,
+                });
+                self.transmit_arp(idx, &reply);
+            }
+        }
+        if let Some(ip) = arp.source_ip() {
+            let learned = self.ifaces[idx].arp.learn(ip, source, self.now);
+            self.after_learning(idx, ip, source, Some(learned));
+        }
+    }
+
+    /// Router forwarding (Q-PIP1): decrement `hopsLeft`, keep `messageID`, `source` and
+    /// `destination` (and any other field), route with §7.3 without re-stamping the source.
+    /// The modem channels are kept: they are the transport ports.
+    fn forward(&mut self, mut raw: Table, packet: PipPacket, channel: u16, reply: u16) {
+        if packet.hops_left <= 1 {
+            self.stats.drop_hops_exhausted += 1;
+            if !super::send::is_mcp_error_packet(&raw) {
+                self.send_control(
+                    packet.source,
+                    MessageType::Timeout,
+                    Some("Time to live exceeded"),
+                    Some(raw),
+                );
+            }
+            return;
+        }
+        raw.set("hopsLeft", Value::Num(f64::from(packet.hops_left - 1)));
+        let route = self.routes.lookup(packet.destination).cloned();
+        self.dispatch(
+            route,
+            raw,
+            packet.destination,
+            channel,
+            reply,
+            Origin::Forwarded,
+            false,
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! PLP frames (`type = "link"`, spec §5).
+
+use modem_value::{DecodeError, Table, Value, WireMessage};
+
+use super::{check_envelope, envelope, id_from, opt_id, ComputerId};
+
+/// A Phoenix Link Protocol frame: the top-level modem message carrying a PIP packet.
+///
+/// A missing `destination` is a link broadcast, addressed to every computer on the modem
+/// network. Phoenix 0.0.9 receivers drop such frames; following Q-LNK1 this crate accepts them
+/// (and still sends them the same way, for the `broadcast` route action).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkFrame {
+    /// Computer ID of the sender.
+    pub source: ComputerId,
+    /// Computer ID of the receiver; `None` = link broadcast.
+    pub destination: Option<ComputerId>,
+    /// The carried PIP packet (a table; decoded by [`PipPacket`](super::PipPacket)).
+    pub payload: Table,
+}
+
+impl WireMessage for LinkFrame {
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        check_envelope(value, super::TYPE_LINK)?;
+        Ok(LinkFrame {
+            source: id_from(value.get("source"), "source")?,
+            destination: opt_id(value.get("destination"), "destination")?,
+            payload: value.field_table("payload")?.clone(),
+        })
+    }
+
+    fn encode(&self) -> Value {
+        encode_link(
+            self.source,
+            self.destination,
+            Value::Table(self.payload.clone()),
+        )
+    }
+}
+
+/// Builds a PLP frame around an already encoded payload value (no copy of the payload).
+pub fn encode_link(source: ComputerId, destination: Option<ComputerId>, payload: Value) -> Value {
+    let mut t = envelope(5);
+    if let Some(d) = destination {
+        t.set("destination", Value::Num(f64::from(d)));
+    }
+    t.set("payload", payload);
+    t.set("source", Value::Num(f64::from(source)));
+    t.set("type", Value::from_static(super::TYPE_LINK));
+    Value::Table(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modem_value::table;
+
+    #[test]
+    fn missing_destination_is_broadcast_and_types_are_checked() {
+        let v = table! { "PhoenixNetworking" => true, "type" => "link", "source" => 3,
+        "payload" => table! { "a" => 1 } };
+        let f = LinkFrame::decode(&v).unwrap();
+        assert_eq!(f.destination, None);
+        assert_eq!(f.encode(), v);
+        let bad = table! { "PhoenixNetworking" => true, "type" => "link", "source" => 3,
+        "destination" => "x", "payload" => table! {} };
+        assert!(matches!(
+            LinkFrame::decode(&bad),
+            Err(DecodeError::WrongType {
+                field: "destination",
+                ..
+            })
+        ));
+        let no_payload = table! { "PhoenixNetworking" => true, "type" => "link", "source" => 3 };
+        assert_eq!(
+            LinkFrame::decode(&no_payload),
+            Err(DecodeError::Missing { field: "payload" })
+        );
+    }
+}
