@@ -7,9 +7,11 @@ pub mod handle;
 pub mod head;
 pub mod request;
 pub mod response;
+pub mod server;
 
 pub use client::{endpoint, ClientOutput, ConnectFailure, HttpClient, Outcome};
 pub use handle::HttpHandle;
 pub use head::Headers;
 pub use request::{Encoding, HttpOptions, HttpRequest};
 pub use response::{Response, ResponseError, ResponseParser};
+pub use server::{HttpServerConnection, RequestId, ServerEvent, ServerRequest};
