@@ -1,0 +1,887 @@
+//! One PSP connection: sequence bookkeeping, the retransmission queue, the receive side and
+//! every transition of spec §10.4–§10.9 with the proposals of §19.
+//!
+//! The endpoint ([`super::PspEndpoint`]) owns the tables (demultiplexing, listeners, channel
+//! holds); a connection only changes itself and pushes segments and events into [`Outputs`].
+//! When a connection must leave the tables it says so through its state (`Closed`/`Error`) or
+//! `half_open_failed`, and the endpoint settles it.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::Ipv4Addr;
+
+use modem_value::{Instant, LuaStr, WireMessage};
+
+use super::state::State;
+use super::Outputs;
+use crate::config::*;
+use crate::{HandleId, HandleStatus, PspEvent, Segment, Transmit};
+
+/// A message we sent and the peer has not acknowledged yet.
+#[derive(Clone, Debug)]
+pub(crate) struct Sent {
+    pub seq: u64,
+    pub payload: Option<LuaStr>,
+    pub fin: bool,
+}
+
+impl Sent {
+    /// ACK-only messages at the tail of the queue are never re-sent: a lost one leaves no gap
+    /// until a later message follows it, and then it is re-sent with that message (Q-PSP1 a).
+    fn carries_something(&self) -> bool {
+        self.payload.is_some() || self.fin
+    }
+}
+
+/// Where an accepted connection came from, to restore the listen record if the handshake
+/// fails (Q-PSP5).
+#[derive(Clone, Debug)]
+pub(crate) struct Origin {
+    pub uri: String,
+    pub ip: Ipv4Addr,
+    /// Cleared when the program unlistens the port meanwhile.
+    pub restore: bool,
+}
+
+/// A gap at the next expected sequence while later segments are buffered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Gap {
+    since: Instant,
+    rounds: u32,
+    last_round: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Conn<I> {
+    pub id: HandleId,
+    pub state: State,
+    pub error: Option<String>,
+    pub local_port: u16,
+    pub remote_ip: Ipv4Addr,
+    pub remote_port: u16,
+    pub local_ip: Option<Ipv4Addr>,
+    pub iface: Option<I>,
+    /// Interfaces on which this socket holds one use of `local_port` (each owes a `Close`).
+    pub holds: Vec<I>,
+    pub registered: bool,
+    pub origin: Option<Origin>,
+    pub counted_half_open: bool,
+    /// Set when a syn-received connection fails; the endpoint restores the listener or errors.
+    pub half_open_failed: Option<&'static str>,
+    /// Client: the PIP layer reported that the SYN left.
+    pub syn_left: bool,
+
+    iss: u64,
+    /// Highest sequence the peer acknowledged (Phoenix's `sendSeq`).
+    snd_acked: u64,
+    /// Next sequence to use (`sendSeqNext`).
+    snd_nxt: u64,
+    /// The peer's window in messages (Q-PSP7), at least 1.
+    peer_window: u64,
+    rtx: VecDeque<Sent>,
+    pending: VecDeque<LuaStr>,
+    fin_seq: Option<u64>,
+    fin_queued: bool,
+
+    /// Next expected sequence (`recvSeq`).
+    rcv_nxt: u64,
+    ooo: BTreeMap<u64, Segment>,
+    ooo_bytes: usize,
+    gap: Option<Gap>,
+    pub buffer: VecDeque<u8>,
+
+    ack_due: Option<Instant>,
+    unacked_rx: u32,
+    rto: Option<Instant>,
+    retries: u32,
+    fin_resends: u32,
+    /// The state timer: syn-sent failure, syn-received retry, time-wait expiry, fin-wait-2 limit.
+    deadline: Option<Instant>,
+    syn_resend_at: Option<Instant>,
+    state_retries: u32,
+}
+
+/// Initial sequence number: `floor(random() * 2^40)` (spec §2.4).
+pub(crate) fn initial_sequence(rng: &mut impl modem_value::RandomSource) -> u64 {
+    (rng.unit_f64() * (1u64 << 40) as f64) as u64
+}
+
+impl<I: Clone> Conn<I> {
+    fn blank(
+        id: HandleId,
+        local_port: u16,
+        remote_ip: Ipv4Addr,
+        remote_port: u16,
+        iss: u64,
+    ) -> Self {
+        Conn {
+            id,
+            state: State::Closed,
+            error: None,
+            local_port,
+            remote_ip,
+            remote_port,
+            local_ip: None,
+            iface: None,
+            holds: Vec::new(),
+            registered: false,
+            origin: None,
+            counted_half_open: false,
+            half_open_failed: None,
+            syn_left: false,
+            iss,
+            snd_acked: iss,
+            snd_nxt: iss.saturating_add(2),
+            peer_window: WINDOW,
+            rtx: VecDeque::new(),
+            pending: VecDeque::new(),
+            fin_seq: None,
+            fin_queued: false,
+            rcv_nxt: 0,
+            ooo: BTreeMap::new(),
+            ooo_bytes: 0,
+            gap: None,
+            buffer: VecDeque::new(),
+            ack_due: None,
+            unacked_rx: 0,
+            rto: None,
+            retries: 0,
+            fin_resends: 0,
+            deadline: None,
+            syn_resend_at: None,
+            state_retries: 0,
+        }
+    }
+
+    /// A client socket in syn-sent; its SYN is emitted here (§10.4 steps 3–4).
+    #[allow(clippy::too_many_arguments)]
+    pub fn connect(
+        now: Instant,
+        id: HandleId,
+        local_port: u16,
+        remote_ip: Ipv4Addr,
+        remote_port: u16,
+        iss: u64,
+        out: &mut Outputs<I>,
+    ) -> Self {
+        let mut c = Conn::blank(id, local_port, remote_ip, remote_port, iss);
+        c.state = State::SynSent;
+        c.deadline = Some(now + SYN_UNSENT_TIMEOUT);
+        c.emit(out, Segment::syn(iss.saturating_add(1)));
+        c
+    }
+
+    /// A server socket in syn-received, answering `syn` with a SYN-ACK (§10.5).
+    #[allow(clippy::too_many_arguments)]
+    pub fn accept(
+        now: Instant,
+        id: HandleId,
+        iface: I,
+        local_port: u16,
+        local_ip: Ipv4Addr,
+        remote_ip: Ipv4Addr,
+        remote_port: u16,
+        syn: &Segment,
+        iss: u64,
+        origin: Origin,
+        holds: Vec<I>,
+        out: &mut Outputs<I>,
+    ) -> Self {
+        let mut c = Conn::blank(id, local_port, remote_ip, remote_port, iss);
+        c.state = State::SynReceived;
+        c.local_ip = Some(local_ip);
+        c.iface = Some(iface);
+        c.rcv_nxt = syn.sequence.saturating_add(1);
+        c.peer_window = syn.window_size.unwrap_or(0).max(1);
+        c.deadline = Some(now + SYN_RECEIVED_FIRST_RETRY);
+        c.origin = Some(origin);
+        c.holds = holds;
+        c.send_syn_ack(out);
+        c
+    }
+
+    // ----- output helpers -------------------------------------------------------------
+
+    fn emit(&self, out: &mut Outputs<I>, seg: Segment) {
+        out.transmits.push_back(Transmit {
+            dst_ip: self.remote_ip,
+            out_port: self.remote_port,
+            in_port: self.local_port,
+            payload: seg.encode(),
+            via_interface: self.iface.clone(),
+        });
+    }
+
+    fn event_status(&self, out: &mut Outputs<I>, status: HandleStatus) {
+        out.events.push_back(PspEvent::StatusChange {
+            id: self.id,
+            status,
+            error: if status == HandleStatus::Error {
+                self.error.clone()
+            } else {
+                None
+            },
+        });
+    }
+
+    fn send_syn_ack(&self, out: &mut Outputs<I>) {
+        self.emit(
+            out,
+            Segment::syn_ack(self.iss.saturating_add(1), self.rcv_nxt),
+        );
+    }
+
+    /// The acknowledgement of the data phase: the last in-order sequence received.
+    fn ack_value(&self) -> u64 {
+        self.rcv_nxt.saturating_sub(1)
+    }
+
+    fn unacked(&self) -> u64 {
+        self.snd_nxt
+            .saturating_sub(self.snd_acked)
+            .saturating_sub(1)
+    }
+
+    /// Sends a new message with the next sequence number and keeps it for retransmission.
+    fn send_new(
+        &mut self,
+        now: Instant,
+        out: &mut Outputs<I>,
+        payload: Option<LuaStr>,
+        fin: bool,
+        ack: u64,
+    ) {
+        let seq = self.snd_nxt;
+        self.snd_nxt = self.snd_nxt.saturating_add(1);
+        let seg = if fin {
+            Segment::fin(seq, ack)
+        } else {
+            Segment::data(seq, ack, payload.clone())
+        };
+        self.emit(out, seg);
+        let sent = Sent { seq, payload, fin };
+        if sent.carries_something() && self.rto.is_none() {
+            self.rto = Some(now + RETRANSMIT_INTERVAL);
+        }
+        if fin {
+            self.fin_seq = Some(seq);
+        }
+        self.rtx.push_back(sent);
+        self.ack_due = None;
+        self.unacked_rx = 0;
+    }
+
+    /// Sends an ACK-only message unless the peer already leaves too many unacknowledged.
+    fn send_ack_only(&mut self, now: Instant, out: &mut Outputs<I>, ack: u64) {
+        if self.unacked() >= MAX_UNACKED {
+            self.ack_due = None;
+            return;
+        }
+        self.send_new(now, out, None, false, ack);
+    }
+
+    /// Sends queued writes the peer's window allows, then a queued FIN once they are all out.
+    fn flush(&mut self, now: Instant, out: &mut Outputs<I>) {
+        if !matches!(self.state, State::Connected | State::FinWait) {
+            return;
+        }
+        while !self.pending.is_empty()
+            && self.snd_nxt <= self.snd_acked.saturating_add(self.peer_window)
+        {
+            let p = self.pending.pop_front();
+            let ack = self.ack_value();
+            self.send_new(now, out, p, false, ack);
+        }
+        if self.pending.is_empty() && self.fin_queued && self.fin_seq.is_none() {
+            let ack = self.ack_value();
+            self.send_new(now, out, None, true, ack);
+        }
+    }
+
+    fn has_retransmittable(&self) -> bool {
+        self.rtx.iter().any(Sent::carries_something)
+    }
+
+    /// Re-sends every unacknowledged message up to the last one carrying payload or FIN, with
+    /// the current acknowledgement (§10.9 a, Q-PSP1 a, Q-PSP3).
+    fn retransmit(&mut self, out: &mut Outputs<I>) {
+        let Some(last) = self.rtx.iter().rposition(Sent::carries_something) else {
+            return;
+        };
+        let ack = self.ack_value();
+        for s in self.rtx.iter().take(last + 1) {
+            let seg = if s.fin {
+                Segment::fin(s.seq, ack)
+            } else {
+                Segment::data(s.seq, ack, s.payload.clone())
+            };
+            self.emit(out, seg);
+        }
+        self.ack_due = None;
+        self.unacked_rx = 0;
+    }
+
+    // ----- state changes ----------------------------------------------------------------
+
+    /// → error with `msg`, and the event (Q-EV2: it carries the message).
+    pub fn fail(&mut self, msg: &str, out: &mut Outputs<I>) {
+        self.state = State::Error;
+        self.error = Some(String::from(msg));
+        self.stop_timers();
+        self.event_status(out, HandleStatus::Error);
+    }
+
+    /// → closed with the `closed` event.
+    fn close_now(&mut self, out: &mut Outputs<I>) {
+        self.state = State::Closed;
+        self.stop_timers();
+        self.event_status(out, HandleStatus::Closed);
+    }
+
+    fn stop_timers(&mut self) {
+        self.deadline = None;
+        self.syn_resend_at = None;
+        self.rto = None;
+        self.ack_due = None;
+        self.gap = None;
+        self.ooo.clear();
+        self.ooo_bytes = 0;
+        self.pending.clear();
+        self.rtx.clear();
+    }
+
+    fn enter_time_wait(&mut self, now: Instant) {
+        self.state = State::TimeWait;
+        self.deadline = Some(now + TIME_WAIT);
+        self.rto = None;
+        self.rtx.clear();
+    }
+
+    // ----- program calls ----------------------------------------------------------------
+
+    pub fn write(
+        &mut self,
+        now: Instant,
+        data: LuaStr,
+        out: &mut Outputs<I>,
+    ) -> Result<(), crate::PspError> {
+        if self.state != State::Connected {
+            return Err(crate::PspError::CannotWrite(self.state.name()));
+        }
+        if self.pending.len() >= MAX_PENDING_WRITES {
+            return Err(crate::PspError::SendBufferFull);
+        }
+        self.pending.push_back(data);
+        self.flush(now, out);
+        Ok(())
+    }
+
+    /// `close()` on a connection (§10.8).
+    pub fn close(&mut self, now: Instant, out: &mut Outputs<I>) -> Result<(), crate::PspError> {
+        match self.state {
+            State::FinWait | State::Closing | State::Closed => Ok(()),
+            State::SynSent => {
+                // Not Phoenix's FIN into the void: tell a server that may hold a half-open
+                // connection for us to restore its listener (Q-PSP5), then forget the socket.
+                self.emit(out, Segment::rst(self.snd_nxt, None));
+                self.state = State::Closed;
+                self.stop_timers();
+                Ok(())
+            }
+            State::SynReceived | State::Connected => {
+                self.state = State::FinWait;
+                self.fin_queued = true;
+                self.deadline = None;
+                self.flush(now, out);
+                Ok(())
+            }
+            s => Err(crate::PspError::CannotClose(s.name())),
+        }
+    }
+
+    /// The PIP layer reports where the SYN left (§10.4 step 5).
+    pub fn syn_left(&mut self, now: Instant, iface: I) {
+        self.syn_left = true;
+        self.iface = Some(iface);
+        if self.state == State::SynSent {
+            self.deadline = Some(now + SYN_SENT_TIMEOUT);
+            self.syn_resend_at = Some(now + SYN_RESEND_AFTER);
+        }
+    }
+
+    /// The client's port could not be opened: the "could not open" RST, then error.
+    pub fn port_failed(&mut self, msg: &str, out: &mut Outputs<I>) {
+        self.emit(out, Segment::rst_port_failed(self.snd_nxt));
+        self.fail(msg, out);
+    }
+
+    // ----- received segments --------------------------------------------------------------
+
+    pub fn on_segment(
+        &mut self,
+        now: Instant,
+        cfg: &PspConfig,
+        local_ip: Ipv4Addr,
+        seg: &Segment,
+        out: &mut Outputs<I>,
+    ) {
+        if self.state == State::SynSent {
+            self.on_syn_sent(now, local_ip, seg, out);
+        } else if self.state.is_synchronized() {
+            self.on_synchronized(now, cfg, seg, out);
+        }
+    }
+
+    fn on_syn_sent(
+        &mut self,
+        now: Instant,
+        local_ip: Ipv4Addr,
+        seg: &Segment,
+        out: &mut Outputs<I>,
+    ) {
+        if seg.reset {
+            self.fail("Connection refused", out);
+            return;
+        }
+        let acceptable = seg.synchronize
+            && matches!(seg.acknowledgement, Some(a) if a >= self.snd_acked && a <= self.snd_nxt);
+        if !acceptable {
+            self.emit(out, Segment::rst(seg.acknowledgement.unwrap_or(0), None));
+            self.fail("Connection refused", out);
+            return;
+        }
+        self.local_ip = Some(local_ip);
+        self.snd_acked = self.iss.saturating_add(1);
+        self.rcv_nxt = seg.sequence.saturating_add(1);
+        self.peer_window = seg.window_size.unwrap_or(WINDOW).max(1);
+        self.state = State::Connected;
+        self.deadline = None;
+        self.syn_resend_at = None;
+        // The handshake ACK carries the next expected sequence, as Phoenix's does.
+        let ack = self.rcv_nxt;
+        self.send_new(now, out, None, false, ack);
+        self.event_status(out, HandleStatus::Open);
+    }
+
+    fn on_synchronized(
+        &mut self,
+        now: Instant,
+        cfg: &PspConfig,
+        seg: &Segment,
+        out: &mut Outputs<I>,
+    ) {
+        // 1. Old segment.
+        if seg.sequence < self.rcv_nxt {
+            if seg.reset {
+                self.fail("Connection reset by peer", out);
+                return;
+            }
+            match self.state {
+                // The client did not get our SYN-ACK.
+                State::SynReceived => self.send_syn_ack(out),
+                _ => {
+                    if self.state == State::TimeWait && seg.fin {
+                        self.deadline = Some(now + TIME_WAIT);
+                    }
+                    // Re-ACK with the last in-order sequence (Q-PSP2), coalesced: every
+                    // duplicate of one retransmission round shares one ACK.
+                    self.ack_due = Some(now);
+                }
+            }
+            return;
+        }
+        // 2. Reset.
+        if seg.reset {
+            match self.state {
+                State::SynReceived => self.half_open_failed = Some("Connection reset by peer"),
+                State::Connected | State::FinWait => self.fail("Connection reset by peer", out),
+                _ => self.close_now(out),
+            }
+            return;
+        }
+        // 3. SYN on an existing connection.
+        if seg.synchronize {
+            self.emit(out, Segment::rst(seg.acknowledgement.unwrap_or(0), None));
+            if self.state == State::SynReceived {
+                self.half_open_failed = Some("Connection reset by host");
+            } else {
+                self.fail("Connection reset by host", out);
+            }
+            return;
+        }
+        // 4. Without an acknowledgement a segment is ignored.
+        let Some(ack) = seg.acknowledgement else {
+            return;
+        };
+        // 5. Acknowledgement, by state.
+        match self.state {
+            State::SynReceived => {
+                if ack < self.iss || ack > self.snd_nxt {
+                    self.emit(out, Segment::rst(ack, None));
+                    self.half_open_failed = Some("Connection reset by host");
+                    return;
+                }
+                self.state = State::Connected;
+                self.snd_acked = self.iss.saturating_add(1);
+                self.deadline = None;
+                if let Some(w) = seg.window_size {
+                    self.peer_window = w.max(1);
+                }
+                if let Some(o) = self.origin.take() {
+                    out.events.push_back(PspEvent::NetworkRequest {
+                        uri: o.uri,
+                        ip: self.remote_ip,
+                        handle: self.id,
+                    });
+                }
+                self.cumulative_ack(now, ack);
+            }
+            State::CloseWait => {
+                self.cumulative_ack(now, ack);
+                if self.fin_seq.is_some_and(|f| ack >= f) {
+                    self.close_now(out);
+                }
+                return;
+            }
+            State::TimeWait => {
+                if seg.fin {
+                    self.deadline = Some(now + TIME_WAIT);
+                    self.send_ack_only(now, out, seg.sequence);
+                }
+                return;
+            }
+            State::Connected | State::FinWait | State::Closing => {
+                self.cumulative_ack(now, ack);
+                if self.state == State::Connected {
+                    if let Some(w) = seg.window_size {
+                        self.peer_window = w.max(1);
+                    }
+                }
+                let fin_acked = self.fin_seq.is_some_and(|f| ack >= f);
+                if fin_acked && self.state == State::Closing {
+                    self.enter_time_wait(now);
+                } else if fin_acked && self.state == State::FinWait {
+                    if seg.fin {
+                        self.enter_time_wait(now);
+                    } else if self.deadline.is_none() {
+                        // Our FIN is acknowledged but the peer's FIN has not come (a re-ACK of a
+                        // re-sent FIN, or a TCP-style peer). Phoenix 0.0.9 answers with RST and
+                        // errors; with re-sent FINs (Q-PSP3) and consistent re-ACKs (Q-PSP2) that
+                        // would break clean closes, so wait a bounded time for the FIN instead.
+                        self.deadline = Some(now + FIN_WAIT_2_TIMEOUT);
+                    }
+                }
+            }
+            _ => return,
+        }
+        // 6–7. Data and FIN.
+        if self.state == State::Connected {
+            if seg.sequence == self.rcv_nxt {
+                if self.accept_in_order(now, seg, out) {
+                    self.drain_out_of_order(now, out);
+                }
+            } else if seg.sequence < self.rcv_nxt.saturating_add(WINDOW) {
+                self.store_out_of_order(now, seg);
+                self.maybe_skip_gap(now, cfg, out);
+            }
+        } else {
+            // Only `connected` delivers data; in the closing states just count the sequence
+            // and act on a FIN wherever it sits (Phoenix does not order FINs either).
+            if seg.sequence >= self.rcv_nxt {
+                self.rcv_nxt = seg.sequence.saturating_add(1);
+            }
+            if seg.fin {
+                self.on_fin_closing(now, seg.sequence, out);
+            }
+        }
+        // New window room (acks) is used after the data step, so sends carry the latest ack.
+        self.flush(now, out);
+    }
+
+    /// Releases everything up to `ack` (Phoenix's `sendSeq < A <= sendSeqNext`; `A` means "all
+    /// sequences up to A received").
+    fn cumulative_ack(&mut self, now: Instant, ack: u64) {
+        if ack > self.snd_nxt {
+            return;
+        }
+        let a = ack.min(self.snd_nxt.saturating_sub(1));
+        if a <= self.snd_acked {
+            return;
+        }
+        self.snd_acked = a;
+        while self.rtx.front().is_some_and(|s| s.seq <= a) {
+            self.rtx.pop_front();
+        }
+        self.retries = 0;
+        self.rto = if self.has_retransmittable() {
+            Some(now + RETRANSMIT_INTERVAL)
+        } else {
+            None
+        };
+    }
+
+    /// Delivers the in-order segment `seg` (sequence == rcv_nxt) in `connected`. Returns false
+    /// when its payload does not fit the receive buffer (it stays unacknowledged).
+    fn accept_in_order(&mut self, now: Instant, seg: &Segment, out: &mut Outputs<I>) -> bool {
+        if let Some(p) = &seg.payload {
+            if self.buffer.len().saturating_add(p.len()) > MAX_RECV_BUFFER {
+                return false;
+            }
+            self.buffer.extend(p.as_bytes());
+            out.events.push_back(PspEvent::DataReady { id: self.id });
+            self.unacked_rx = self.unacked_rx.saturating_add(1);
+            if self.ack_due.is_none() {
+                self.ack_due = Some(now + DELAYED_ACK);
+            }
+        }
+        self.rcv_nxt = seg.sequence.saturating_add(1);
+        if seg.fin {
+            self.on_fin_connected(now, out);
+        } else if self.unacked_rx >= ACK_EVERY {
+            let ack = self.ack_value();
+            self.send_ack_only(now, out, ack);
+        }
+        true
+    }
+
+    fn store_out_of_order(&mut self, now: Instant, seg: &Segment) {
+        if self.ooo.contains_key(&seg.sequence) {
+            // The peer re-sends what we hold: one retransmission round, counted once a second.
+            if let Some(g) = &mut self.gap {
+                if now >= g.last_round + core::time::Duration::from_secs(1) {
+                    g.rounds = g.rounds.saturating_add(1);
+                    g.last_round = now;
+                }
+            }
+            return;
+        }
+        let len = seg.payload.as_ref().map_or(0, |p| p.len());
+        if self.ooo.len() >= MAX_OUT_OF_ORDER
+            || self
+                .buffer
+                .len()
+                .saturating_add(self.ooo_bytes)
+                .saturating_add(len)
+                > MAX_RECV_BUFFER
+        {
+            return;
+        }
+        self.ooo_bytes += len;
+        self.ooo.insert(seg.sequence, seg.clone());
+        if self.gap.is_none() {
+            self.gap = Some(Gap {
+                since: now,
+                rounds: 0,
+                last_round: now,
+            });
+        }
+    }
+
+    fn drain_out_of_order(&mut self, now: Instant, out: &mut Outputs<I>) {
+        while self.state == State::Connected {
+            // Entries below the next expected sequence can no longer be delivered.
+            while let Some((&s, _)) = self.ooo.first_key_value() {
+                if s >= self.rcv_nxt {
+                    break;
+                }
+                if let Some(seg) = self.ooo.remove(&s) {
+                    self.ooo_bytes -= seg.payload.as_ref().map_or(0, |p| p.len());
+                }
+            }
+            let Some(seg) = self.ooo.remove(&self.rcv_nxt) else {
+                break;
+            };
+            let len = seg.payload.as_ref().map_or(0, |p| p.len());
+            self.ooo_bytes -= len;
+            if !self.accept_in_order(now, &seg, out) {
+                self.ooo_bytes += len;
+                self.ooo.insert(seg.sequence, seg);
+                break;
+            }
+            // Progress: any remaining gap starts over.
+            self.gap = None;
+        }
+        if self.ooo.is_empty() {
+            self.gap = None;
+        } else if self.gap.is_none() {
+            self.gap = Some(Gap {
+                since: now,
+                rounds: 0,
+                last_round: now,
+            });
+        }
+    }
+
+    fn gap_has_fin(&self) -> bool {
+        self.ooo.values().any(|s| s.fin)
+    }
+
+    /// Q-PSP1 (b): skip a missing sequence that can only be a Phoenix peer's lost ACK-only.
+    fn maybe_skip_gap(&mut self, now: Instant, cfg: &PspConfig, out: &mut Outputs<I>) {
+        if !cfg.skip_stalled_gaps || self.state != State::Connected {
+            return;
+        }
+        let Some(g) = self.gap else { return };
+        if now < g.since + GAP_SKIP_AFTER || (g.rounds < GAP_SKIP_ROUNDS && !self.gap_has_fin()) {
+            return;
+        }
+        self.rcv_nxt = self.rcv_nxt.saturating_add(1);
+        self.gap = None;
+        self.drain_out_of_order(now, out);
+    }
+
+    /// The peer's FIN arrived in order in `connected` (or ends the handshake): answer with our
+    /// FIN combined with its ACK, as Phoenix does, and report `closed`.
+    fn on_fin_connected(&mut self, now: Instant, out: &mut Outputs<I>) {
+        self.pending.clear();
+        self.ooo.clear();
+        self.ooo_bytes = 0;
+        self.gap = None;
+        self.state = State::CloseWait;
+        let ack = self.ack_value();
+        self.send_new(now, out, None, true, ack);
+        self.event_status(out, HandleStatus::Closed);
+    }
+
+    fn on_fin_closing(&mut self, now: Instant, fin_seq: u64, out: &mut Outputs<I>) {
+        match self.state {
+            State::FinWait => {
+                // Simultaneous close: our FIN is not acknowledged yet (otherwise step 5 moved us
+                // to time-wait). Queued writes can no longer matter to the peer.
+                self.pending.clear();
+                self.flush(now, out);
+                self.send_ack_only(now, out, fin_seq);
+                self.state = State::Closing;
+                self.deadline = None;
+            }
+            State::TimeWait => {
+                self.deadline = Some(now + TIME_WAIT);
+                self.send_ack_only(now, out, fin_seq);
+            }
+            _ => self.send_ack_only(now, out, fin_seq),
+        }
+    }
+
+    // ----- timers -------------------------------------------------------------------------
+
+    pub fn next_deadline(&self, cfg: &PspConfig) -> Option<Instant> {
+        let mut d = self.deadline;
+        for t in [self.syn_resend_at, self.ack_due, self.rto] {
+            d = match (d, t) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        if cfg.skip_stalled_gaps && self.state == State::Connected && self.gap_has_fin() {
+            if let Some(g) = self.gap {
+                let t = g.since + GAP_SKIP_AFTER;
+                d = Some(d.map_or(t, |d| d.min(t)));
+            }
+        }
+        d
+    }
+
+    pub fn on_timeout(&mut self, now: Instant, cfg: &PspConfig, out: &mut Outputs<I>) {
+        if self.syn_resend_at.is_some_and(|t| now >= t) {
+            self.syn_resend_at = None;
+            if self.state == State::SynSent {
+                self.emit(out, Segment::syn(self.iss.saturating_add(1)));
+            }
+        }
+        if self.deadline.is_some_and(|t| now >= t) {
+            self.deadline = None;
+            match self.state {
+                State::SynSent => {
+                    self.fail("Connection timed out (syn-sent)", out);
+                    return;
+                }
+                State::SynReceived => {
+                    self.state_retries += 1;
+                    if self.state_retries > SYN_RECEIVED_MAX_RETRIES {
+                        self.half_open_failed = Some("Connection timed out (syn-received)");
+                        return;
+                    }
+                    self.send_syn_ack(out);
+                    self.deadline = Some(now + SYN_RECEIVED_RETRY);
+                }
+                State::TimeWait => {
+                    // Q-PSP4: reaped after 10 s; the program saw `closed` already.
+                    self.state = State::Closed;
+                    self.stop_timers();
+                    return;
+                }
+                State::FinWait => {
+                    self.close_now(out);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if self.rto.is_some_and(|t| now >= t) {
+            self.rto = None;
+            let first = self
+                .rtx
+                .iter()
+                .find(|s| s.carries_something())
+                .map(|s| s.fin);
+            match first {
+                None => {}
+                Some(true) => {
+                    // Only our FIN is outstanding (Q-PSP3).
+                    if self.fin_resends >= MAX_FIN_RESENDS {
+                        self.close_now(out);
+                        return;
+                    }
+                    self.fin_resends += 1;
+                    self.retransmit(out);
+                    self.rto = Some(now + RETRANSMIT_INTERVAL);
+                }
+                Some(false) => {
+                    if self.retries >= MAX_RETRANSMIT_ROUNDS {
+                        self.fail("Connection timed out", out);
+                        return;
+                    }
+                    self.retries += 1;
+                    self.retransmit(out);
+                    self.rto = Some(now + RETRANSMIT_INTERVAL);
+                }
+            }
+        }
+        if self.ack_due.is_some_and(|t| now >= t) {
+            self.ack_due = None;
+            if self.state.is_synchronized() && self.state != State::SynReceived {
+                let ack = self.ack_value();
+                self.send_ack_only(now, out, ack);
+            }
+        }
+        if self.gap.is_some() {
+            self.maybe_skip_gap(now, cfg, out);
+        }
+    }
+
+    // ----- queries ------------------------------------------------------------------------
+
+    pub fn status(&self) -> (HandleStatus, Option<&str>) {
+        match self.state {
+            State::Listening | State::SynSent | State::SynReceived => {
+                (HandleStatus::Connecting, None)
+            }
+            State::Connected => (HandleStatus::Open, None),
+            _ if !self.buffer.is_empty() => (HandleStatus::Open, None),
+            State::Error => (HandleStatus::Error, self.error.as_deref()),
+            _ => (HandleStatus::Closed, None),
+        }
+    }
+
+    pub fn stats(&self) -> super::ConnStats {
+        super::ConnStats {
+            unacked: self.rtx.len(),
+            pending_writes: self.pending.len(),
+            out_of_order: self.ooo.len(),
+            buffered: self.buffer.len(),
+            next_send: self.snd_nxt,
+            next_expected: self.rcv_nxt,
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The PSP segment: the `socket` table of spec §10.1, in the shapes Phoenix emits (§10.2).
+
+use modem_value::{DecodeError, LuaStr, Table, Value, WireMessage};
+
+use crate::config::WINDOW;
+
+/// The largest sequence/acknowledgement/window number accepted: numbers travel as Lua doubles,
+/// and every integer up to 2^53 is exact.
+pub const MAX_WIRE_NUMBER: u64 = 1 << 53;
+
+/// One PSP message (`type = "socket"`).
+///
+/// Ports are not part of the message: they are the modem channel (`channel` = the receiver's
+/// port, `replyChannel` = the sender's port, spec §2.3) and arrive in
+/// [`SegmentContext`](crate::SegmentContext).
+///
+/// Decoding is strict: `PhoenixNetworking` must be truthy and `type` must be `"socket"`;
+/// `sequence` is required; `sequence`, `acknowledgement` and `windowSize` must be non-negative
+/// integers up to 2^53; the flags must be booleans when present; `payload` must be a string
+/// (Phoenix drops a segment whose payload is anything else). Encoding writes exactly the fields
+/// that are set, so the constructors below produce the shapes of spec §10.2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// `sequence`: the message's sequence number (messages are counted, not bytes).
+    pub sequence: u64,
+    /// `acknowledgement`, if present.
+    pub acknowledgement: Option<u64>,
+    /// `windowSize`, if present: the sender's receive window in messages.
+    pub window_size: Option<u64>,
+    /// `synchronize = true` (SYN).
+    pub synchronize: bool,
+    /// `final = true` (FIN).
+    pub fin: bool,
+    /// `reset = true` (RST).
+    pub reset: bool,
+    /// `payload`: the application data of this message.
+    pub payload: Option<LuaStr>,
+}
+
+impl Segment {
+    /// A segment with only `sequence` set (a building block; not a shape Phoenix sends alone).
+    pub const fn bare(sequence: u64) -> Self {
+        Segment {
+            sequence,
+            acknowledgement: None,
+            window_size: None,
+            synchronize: false,
+            fin: false,
+            reset: false,
+            payload: None,
+        }
+    }
+
+    /// Client SYN: `sequence`, `windowSize = 256`, `synchronize`.
+    pub const fn syn(sequence: u64) -> Self {
+        let mut s = Segment::bare(sequence);
+        s.window_size = Some(WINDOW);
+        s.synchronize = true;
+        s
+    }
+
+    /// Server SYN-ACK: `sequence`, `acknowledgement` (client SYN + 1), `windowSize = 256`,
+    /// `synchronize`.
+    pub const fn syn_ack(sequence: u64, acknowledgement: u64) -> Self {
+        let mut s = Segment::syn(sequence);
+        s.acknowledgement = Some(acknowledgement);
+        s
+    }
+
+    /// DATA or ACK-only message: `sequence`, `acknowledgement`, `windowSize = 256`, optional
+    /// `payload`.
+    pub fn data(sequence: u64, acknowledgement: u64, payload: Option<LuaStr>) -> Self {
+        let mut s = Segment::bare(sequence);
+        s.acknowledgement = Some(acknowledgement);
+        s.window_size = Some(WINDOW);
+        s.payload = payload;
+        s
+    }
+
+    /// FIN (also Phoenix's combined FIN+ACK): `sequence`, `acknowledgement`, `final`; no window.
+    pub const fn fin(sequence: u64, acknowledgement: u64) -> Self {
+        let mut s = Segment::bare(sequence);
+        s.acknowledgement = Some(acknowledgement);
+        s.fin = true;
+        s
+    }
+
+    /// Generic RST: `sequence`, optional `acknowledgement`, `reset`.
+    pub const fn rst(sequence: u64, acknowledgement: Option<u64>) -> Self {
+        let mut s = Segment::bare(sequence);
+        s.acknowledgement = acknowledgement;
+        s.reset = true;
+        s
+    }
+
+    /// The RST a client sends when it could not open its port: `sequence`, `windowSize = 0`,
+    /// `reset`.
+    pub const fn rst_port_failed(sequence: u64) -> Self {
+        let mut s = Segment::bare(sequence);
+        s.window_size = Some(0);
+        s.reset = true;
+        s
+    }
+}
+
+fn wire_int(v: Option<f64>, field: &'static str) -> Result<Option<u64>, DecodeError> {
+    match v {
+        None => Ok(None),
+        Some(n) if n.is_nan() => Err(DecodeError::Invalid {
+            field,
+            reason: "NaN",
+        }),
+        Some(n) if n < 0.0 => Err(DecodeError::Invalid {
+            field,
+            reason: "negative",
+        }),
+        Some(n) if n > MAX_WIRE_NUMBER as f64 => Err(DecodeError::Invalid {
+            field,
+            reason: "above 2^53",
+        }),
+        Some(n) if (n as u64) as f64 != n => Err(DecodeError::Invalid {
+            field,
+            reason: "not an integer",
+        }),
+        // In range and integral: the conversion is exact.
+        Some(n) => Ok(Some(n as u64)),
+    }
+}
+
+/// Checks the common envelope: `PhoenixNetworking` truthy and `type` equal to `ty`.
+pub(crate) fn check_envelope(value: &Value, ty: &'static str) -> Result<(), DecodeError> {
+    value.expect_table("(value)")?;
+    if !value.get("PhoenixNetworking").is_truthy() {
+        return Err(DecodeError::Missing {
+            field: "PhoenixNetworking",
+        });
+    }
+    if value.field_str("type")?.as_bytes() != ty.as_bytes() {
+        return Err(DecodeError::Invalid {
+            field: "type",
+            reason: "wrong message type",
+        });
+    }
+    Ok(())
+}
+
+impl WireMessage for Segment {
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        check_envelope(value, "socket")?;
+        let sequence = match wire_int(Some(value.field_num("sequence")?), "sequence")? {
+            Some(n) => n,
+            None => return Err(DecodeError::Missing { field: "sequence" }),
+        };
+        Ok(Segment {
+            sequence,
+            acknowledgement: wire_int(value.field_opt_num("acknowledgement")?, "acknowledgement")?,
+            window_size: wire_int(value.field_opt_num("windowSize")?, "windowSize")?,
+            synchronize: value.field_opt_bool("synchronize")?.unwrap_or(false),
+            fin: value.field_opt_bool("final")?.unwrap_or(false),
+            reset: value.field_opt_bool("reset")?.unwrap_or(false),
+            payload: value.field_opt_str("payload")?.cloned(),
+        })
+    }
+
+    fn encode(&self) -> Value {
+        let mut t = Table::with_capacity(9);
+        t.set("PhoenixNetworking", Value::Bool(true));
+        t.set("type", Value::from_static("socket"));
+        t.set("sequence", Value::Num(self.sequence as f64));
+        if let Some(a) = self.acknowledgement {
+            t.set("acknowledgement", Value::Num(a as f64));
+        }
+        if let Some(w) = self.window_size {
+            t.set("windowSize", Value::Num(w as f64));
+        }
+        if self.synchronize {
+            t.set("synchronize", Value::Bool(true));
+        }
+        if self.fin {
+            t.set("final", Value::Bool(true));
+        }
+        if self.reset {
+            t.set("reset", Value::Bool(true));
+        }
+        if let Some(p) = &self.payload {
+            t.set("payload", Value::Str(p.clone()));
+        }
+        Value::Table(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modem_value::table;
+
+    #[test]
+    fn shapes_match_spec_10_2() {
+        assert_eq!(
+            Segment::syn(11).encode(),
+            table! { "PhoenixNetworking" => true, "type" => "socket", "sequence" => 11,
+            "windowSize" => 256, "synchronize" => true }
+        );
+        assert_eq!(
+            Segment::fin(5, 9).encode(),
+            table! { "PhoenixNetworking" => true, "type" => "socket", "sequence" => 5,
+            "acknowledgement" => 9, "final" => true }
+        );
+        assert_eq!(
+            Segment::rst_port_failed(3).encode(),
+            table! { "PhoenixNetworking" => true, "type" => "socket", "sequence" => 3,
+            "windowSize" => 0, "reset" => true }
+        );
+        assert_eq!(
+            Segment::data(1, 2, Some(LuaStr::from("hi"))).encode(),
+            table! { "PhoenixNetworking" => true, "type" => "socket", "sequence" => 1,
+            "acknowledgement" => 2, "windowSize" => 256, "payload" => "hi" }
+        );
+    }
+
+    #[test]
+    fn strict_decode() {
+        let ok = table! { "PhoenixNetworking" => true, "type" => "socket", "sequence" => 4 };
+        assert_eq!(Segment::decode(&ok), Ok(Segment::bare(4)));
+        let no_seq = table! { "PhoenixNetworking" => true, "type" => "socket" };
+        assert_eq!(
+            Segment::decode(&no_seq),
+            Err(DecodeError::Missing { field: "sequence" })
+        );
+        let bad_payload = table! { "PhoenixNetworking" => true, "type" => "socket",
+        "sequence" => 4, "payload" => 5 };
+        assert_eq!(
+            Segment::decode(&bad_payload).unwrap_err().field(),
+            "payload"
+        );
+        let frac = table! { "PhoenixNetworking" => true, "type" => "socket", "sequence" => 4.5 };
+        assert_eq!(Segment::decode(&frac).unwrap_err().field(), "sequence");
+        let neg = table! { "PhoenixNetworking" => true, "type" => "socket", "sequence" => 1,
+        "acknowledgement" => -1 };
+        assert_eq!(
+            Segment::decode(&neg).unwrap_err().field(),
+            "acknowledgement"
+        );
+        let wrong_type =
+            table! { "PhoenixNetworking" => true, "type" => "datagram", "sequence" => 1 };
+        assert_eq!(Segment::decode(&wrong_type).unwrap_err().field(), "type");
+        let not_phoenix = table! { "type" => "socket", "sequence" => 1 };
+        assert_eq!(
+            Segment::decode(&not_phoenix).unwrap_err().field(),
+            "PhoenixNetworking"
+        );
+        let flag = table! { "PhoenixNetworking" => true, "type" => "socket", "sequence" => 1,
+        "reset" => "yes" };
+        assert_eq!(Segment::decode(&flag).unwrap_err().field(), "reset");
+        assert!(Segment::decode(&Value::from(3)).is_err());
+    }
+}
