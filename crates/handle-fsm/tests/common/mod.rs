@@ -1,0 +1,2 @@
+//! Code shared by integration tests.
+pub mod tcp;
