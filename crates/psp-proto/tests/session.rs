@@ -816,3 +816,34 @@ fn gap_is_kept_when_skipping_is_off() {
     feed(&mut ep, 6020, SPORT, CPORT, ack(7002, 3002));
     assert_eq!(read_all(&mut ep, SID), b"hi");
 }
+
+#[test]
+fn reordered_handshake_ack_does_not_acknowledge_our_first_data() {
+    // The client's data overtakes its handshake ACK; that ACK says "next expected" = 3002,
+    // which is by then the sequence of our first data message.
+    let mut ep = half_open();
+    feed(&mut ep, 10, SPORT, CPORT, data(7003, 3001, "a"));
+    assert_eq!(ep.state(SID), Some(State::Connected));
+    ep.write(ms(11), SID, LuaStr::from("x")).unwrap();
+    assert_eq!(segs(&mut ep, SPORT, CPORT), vec![data(3002, 7001, "x")]);
+    feed(&mut ep, 12, SPORT, CPORT, ack(7002, 3002));
+    assert_eq!(read_all(&mut ep, SID), b"a");
+    assert_eq!(
+        ep.stats(SID).unwrap().unacked,
+        1,
+        "3002 is still unacknowledged"
+    );
+}
+
+#[test]
+fn fin_overtaken_by_a_later_segment_is_still_processed() {
+    let mut ep = client();
+    ep.close(ms(0), CID).unwrap();
+    let _ = segs(&mut ep, LPORT, SPORT);
+    // The peer's ACK-only after its FIN+ACK arrives first.
+    feed(&mut ep, 10, LPORT, SPORT, ack(5003, 1003));
+    assert_eq!(ep.state(CID), Some(State::FinWait));
+    feed(&mut ep, 20, LPORT, SPORT, Segment::fin(5002, 1003));
+    assert_eq!(ep.state(CID), Some(State::TimeWait));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![ack(1004, 5002)]);
+}

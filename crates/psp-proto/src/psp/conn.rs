@@ -100,6 +100,9 @@ pub(crate) struct Conn<I> {
     deadline: Option<Instant>,
     syn_resend_at: Option<Instant>,
     state_retries: u32,
+    /// Server: the sequence of the client's handshake ACK. That message's acknowledgement is
+    /// "next expected" (Phoenix's shape), one more than what it really acknowledges.
+    hs_ack_seq: Option<u64>,
 }
 
 /// Initial sequence number: `floor(random() * 2^40)` (spec §2.4).
@@ -151,6 +154,7 @@ impl<I: Clone> Conn<I> {
             deadline: None,
             syn_resend_at: None,
             state_retries: 0,
+            hs_ack_seq: None,
         }
     }
 
@@ -193,6 +197,7 @@ impl<I: Clone> Conn<I> {
         c.local_ip = Some(local_ip);
         c.iface = Some(iface);
         c.rcv_nxt = syn.sequence.saturating_add(1);
+        c.hs_ack_seq = Some(c.rcv_nxt);
         c.peer_window = syn.window_size.unwrap_or(0).max(1);
         c.deadline = Some(now + SYN_RECEIVED_FIRST_RETRY);
         c.origin = Some(origin);
@@ -474,7 +479,13 @@ impl<I: Clone> Conn<I> {
         // 1. Old segment.
         if seg.sequence < self.rcv_nxt {
             if seg.reset {
-                self.fail("Connection reset by peer", out);
+                // Phoenix's unknown-socket RST carries our old acknowledgement, so it is "old";
+                // a closing socket just closes (a late segment of ours reached a peer that had
+                // already finished), an open one fails.
+                match self.state {
+                    State::Closing | State::CloseWait | State::TimeWait => self.close_now(out),
+                    _ => self.fail("Connection reset by peer", out),
+                }
                 return;
             }
             match self.state {
@@ -514,7 +525,14 @@ impl<I: Clone> Conn<I> {
         let Some(ack) = seg.acknowledgement else {
             return;
         };
-        // 5. Acknowledgement, by state.
+        // 5. Acknowledgement, by state. The handshake ACK (and a late duplicate of it, which a
+        // reordering link can deliver after our first data) says "next expected"; read it as
+        // every other acknowledgement, "last received".
+        let ack_cum = if Some(seg.sequence) == self.hs_ack_seq {
+            ack.saturating_sub(1)
+        } else {
+            ack
+        };
         match self.state {
             State::SynReceived => {
                 if ack < self.iss || ack > self.snd_nxt {
@@ -535,10 +553,10 @@ impl<I: Clone> Conn<I> {
                         handle: self.id,
                     });
                 }
-                self.cumulative_ack(now, ack);
+                self.cumulative_ack(now, ack_cum);
             }
             State::CloseWait => {
-                self.cumulative_ack(now, ack);
+                self.cumulative_ack(now, ack_cum);
                 if self.fin_seq.is_some_and(|f| ack >= f) {
                     self.close_now(out);
                 }
@@ -552,7 +570,7 @@ impl<I: Clone> Conn<I> {
                 return;
             }
             State::Connected | State::FinWait | State::Closing => {
-                self.cumulative_ack(now, ack);
+                self.cumulative_ack(now, ack_cum);
                 if self.state == State::Connected {
                     if let Some(w) = seg.window_size {
                         self.peer_window = w.max(1);
@@ -588,7 +606,9 @@ impl<I: Clone> Conn<I> {
         } else {
             // Only `connected` delivers data; in the closing states just count the sequence
             // and act on a FIN wherever it sits (Phoenix does not order FINs either).
-            if seg.sequence >= self.rcv_nxt {
+            // Only the exact next sequence advances: jumping over a missing one would make a
+            // FIN still in flight look old.
+            if seg.sequence == self.rcv_nxt {
                 self.rcv_nxt = seg.sequence.saturating_add(1);
             }
             if seg.fin {
@@ -745,6 +765,7 @@ impl<I: Clone> Conn<I> {
     }
 
     fn on_fin_closing(&mut self, now: Instant, fin_seq: u64, out: &mut Outputs<I>) {
+        self.rcv_nxt = self.rcv_nxt.max(fin_seq.saturating_add(1));
         match self.state {
             State::FinWait => {
                 // Simultaneous close: our FIN is not acknowledged yet (otherwise step 5 moved us
@@ -825,10 +846,13 @@ impl<I: Clone> Conn<I> {
                 .iter()
                 .find(|s| s.carries_something())
                 .map(|s| s.fin);
+            let fin_only = self.rtx.front().is_some_and(|s| s.fin);
             match first {
                 None => {}
-                Some(true) => {
-                    // Only our FIN is outstanding (Q-PSP3).
+                Some(true) if fin_only => {
+                    // Only our FIN is outstanding (Q-PSP3). While messages before it are
+                    // unacknowledged the peer may not have reached it yet: the ordinary round
+                    // limit (and error) applies instead.
                     if self.fin_resends >= MAX_FIN_RESENDS {
                         self.close_now(out);
                         return;
@@ -837,7 +861,7 @@ impl<I: Clone> Conn<I> {
                     self.retransmit(out);
                     self.rto = Some(now + RETRANSMIT_INTERVAL);
                 }
-                Some(false) => {
+                Some(_) => {
                     if self.retries >= MAX_RETRANSMIT_ROUNDS {
                         self.fail("Connection timed out", out);
                         return;
