@@ -3,18 +3,27 @@
 //!
 //! * Keys are message IDs normalised by [`id_key`] (the bits of the number, `-0` folded into
 //!   `0`, so keys compare as Lua table keys do). NaN is never a key.
-//! * Membership lives in an open-addressing table of `u64` keys with linear probing and
-//!   backward-shift deletion (no tombstones), at most 3/4 full. The probe start is a keyed mix
-//!   of the ID with a per-set random seed, so a peer cannot aim many IDs at one probe chain.
-//! * Expiry lives in a FIFO of `(key, deadline)`: every ID of one set lives equally long and the
-//!   clock only moves forward, so deadlines are in insertion order and expiring is popping the
-//!   front — O(expired), never a scan.
-//! * At most `capacity` IDs are held; inserting into a full set fails and changes nothing
-//!   (callers drop the message: a live ID is never evicted, so nothing accepted within its window
-//!   can be accepted again).
+//! * An open-addressing table of `(key, deadline)` slots (16 bytes, one cache line holds four)
+//!   with linear probing, at most 3/4 used. The probe start is a keyed mix of the ID with a
+//!   per-set random seed, so a peer cannot aim many IDs at one probe chain. A [`Probe`] made for
+//!   the duplicate check is reused by the insert that follows it, so the receive path walks the
+//!   chain once.
+//! * Expiry is a watermark: [`ExpiringIdSet::expire`]`(now)` raises the *horizon* to `now`, and
+//!   a slot whose deadline is `≤ horizon` is dead — absent for lookups, and taken over by the
+//!   next insert whose chain passes it — so forgetting any number of IDs is O(1) in the table.
+//!   Dead slots nobody took over are swept out when the table is rebuilt (when inserts would
+//!   pass 3/4 use, or after a flood has drained): one O(slots) pass per ≥ slots/4 inserts.
+//! * The number of live IDs is kept by a run-length queue of their deadlines in insertion order
+//!   (every ID of one set lives equally long and the clock only moves forward, so deadlines are
+//!   ordered); it also gives the next deadline.
+//! * At most `capacity` IDs are live; inserting into a full set fails and changes nothing
+//!   (callers drop the message: a live ID is never evicted, so nothing accepted within its
+//!   window can be accepted again).
 //!
-//! Nothing allocates once the table and FIFO have grown to the traffic's working size; both
-//! grow by doubling up to the bound and shrink again after a flood has expired.
+//! After warm-up the only allocation is a rebuild's new table, at most once per ≥ slots/4
+//! inserts (and, in steady traffic, rarely at all since dead slots are taken over). At the bound
+//! the table has `slots_for(capacity)` slots of 16 bytes (2 MiB for 65 536 IDs) and the deadline
+//! queue at most `capacity` runs of 16 bytes (1 MiB).
 
 use alloc::collections::VecDeque;
 use alloc::vec;
@@ -22,7 +31,7 @@ use alloc::vec::Vec;
 
 use modem_value::Instant;
 
-/// The slot marker of an empty slot: a NaN bit pattern, which [`id_key`] never returns.
+/// The key of an empty slot: a NaN bit pattern, which [`id_key`] never returns.
 const EMPTY: u64 = u64::MAX;
 /// Smallest table once anything is stored.
 const MIN_SLOTS: usize = 16;
@@ -41,15 +50,57 @@ pub fn id_key(id: f64) -> Option<u64> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full;
 
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    key: u64,
+    /// Milliseconds on the host's clock.
+    deadline: u64,
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    key: EMPTY,
+    deadline: 0,
+};
+
+/// Where a key is, or where it would go: the result of one probe, valid until the set changes.
+#[derive(Clone, Copy, Debug)]
+pub struct Probe {
+    key: u64,
+    /// The key's own slot (live or dead), the first dead slot of its chain, or the empty slot
+    /// that ends the chain; `usize::MAX` for an empty table.
+    slot: usize,
+    state: ProbeState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProbeState {
+    Live,
+    OwnDead,
+    ReuseDead,
+    Empty,
+}
+
+impl Probe {
+    /// Whether the key is held.
+    pub fn is_live(&self) -> bool {
+        self.state == ProbeState::Live
+    }
+}
+
 /// See the module docs.
 #[derive(Clone, Debug)]
 pub struct ExpiringIdSet {
-    slots: Vec<u64>,
-    len: usize,
-    fifo: VecDeque<(u64, Instant)>,
+    /// Length 0 or a power of two.
+    slots: Vec<Slot>,
+    /// Non-empty slots, live or dead.
+    used: usize,
+    live: usize,
+    /// Slots with `deadline <= horizon` are dead.
+    horizon: u64,
+    /// `(deadline, how many live IDs have it)`, oldest first.
+    queue: VecDeque<(u64, u32)>,
     capacity: usize,
     seed: u64,
-    last_deadline: Instant,
 }
 
 impl ExpiringIdSet {
@@ -57,22 +108,23 @@ impl ExpiringIdSet {
     pub fn new(capacity: usize, seed: u64) -> Self {
         ExpiringIdSet {
             slots: Vec::new(),
-            len: 0,
-            fifo: VecDeque::new(),
+            used: 0,
+            live: 0,
+            horizon: 0,
+            queue: VecDeque::new(),
             capacity: capacity.max(1),
             seed,
-            last_deadline: Instant::ZERO,
         }
     }
 
     /// IDs currently held.
     pub fn len(&self) -> usize {
-        self.len
+        self.live
     }
 
     /// Whether no ID is held.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.live == 0
     }
 
     /// The most IDs the set holds.
@@ -86,141 +138,172 @@ impl ExpiringIdSet {
         self.slots.len()
     }
 
+    /// Looks `key` up once; [`insert_probed`](Self::insert_probed) reuses the result.
+    #[inline]
+    pub fn probe(&self, key: u64) -> Probe {
+        if self.slots.is_empty() {
+            return Probe {
+                key,
+                slot: usize::MAX,
+                state: ProbeState::Empty,
+            };
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        let mut dead = None;
+        loop {
+            let s = self.slots[i];
+            if s.key == key {
+                let state = if s.deadline > self.horizon {
+                    ProbeState::Live
+                } else {
+                    ProbeState::OwnDead
+                };
+                return Probe {
+                    key,
+                    slot: i,
+                    state,
+                };
+            }
+            if s.key == EMPTY {
+                return match dead {
+                    Some(d) => Probe {
+                        key,
+                        slot: d,
+                        state: ProbeState::ReuseDead,
+                    },
+                    None => Probe {
+                        key,
+                        slot: i,
+                        state: ProbeState::Empty,
+                    },
+                };
+            }
+            if dead.is_none() && s.deadline <= self.horizon {
+                dead = Some(i);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// Whether `key` is held.
     pub fn contains(&self, key: u64) -> bool {
-        self.find(key).is_some()
+        self.probe(key).is_live()
     }
 
     /// The earliest deadline of a held ID.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.fifo.front().map(|&(_, d)| d)
+        self.queue.front().map(|&(d, _)| Instant::from_millis(d))
     }
 
     /// Adds `key`, forgotten at `deadline`. Returns `Ok(false)` if it was already held (its
     /// deadline is left unchanged), `Err(Full)` if the set is full.
     ///
-    /// Deadlines earlier than a previous insertion's are raised to it, which keeps the FIFO
-    /// ordered even if a host's clock steps back.
+    /// A deadline earlier than a previous insertion's is raised to it, and one at or before the
+    /// horizon to just after it, which keeps the deadline queue ordered and the new ID alive even
+    /// if a host's clock steps back.
     pub fn insert(&mut self, key: u64, deadline: Instant) -> Result<bool, Full> {
-        if key == EMPTY || self.contains(key) {
+        let p = self.probe(key);
+        self.insert_probed(p, deadline)
+    }
+
+    /// [`insert`](Self::insert) with the result of a [`probe`](Self::probe) made since the
+    /// last change to the set.
+    pub fn insert_probed(&mut self, p: Probe, deadline: Instant) -> Result<bool, Full> {
+        if p.key == EMPTY || p.state == ProbeState::Live {
             return Ok(false);
         }
-        if self.len >= self.capacity {
+        if self.live >= self.capacity {
             return Err(Full);
         }
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.rehash(slots_for(self.len + 1).max(self.slots.len() * 2));
+        let last = self.queue.back().map_or(0, |&(d, _)| d);
+        let deadline = deadline
+            .as_millis()
+            .max(last)
+            .max(self.horizon.saturating_add(1));
+        let slot = Slot {
+            key: p.key,
+            deadline,
+        };
+        match p.state {
+            // A dead slot (its own, or another ID's before the end of the chain): overwriting
+            // it keeps every chain intact, since the slot stays non-empty.
+            ProbeState::OwnDead | ProbeState::ReuseDead => self.slots[p.slot] = slot,
+            _ => {
+                if (self.used + 1) * 4 > self.slots.len() * 3 {
+                    self.rebuild(self.size_for(self.live + 1));
+                    self.place(slot);
+                } else {
+                    self.slots[p.slot] = slot;
+                }
+                self.used += 1;
+            }
         }
-        self.place(key);
-        self.len += 1;
-        let deadline = deadline.max(self.last_deadline);
-        self.last_deadline = deadline;
-        self.fifo.push_back((key, deadline));
+        self.live += 1;
+        match self.queue.back_mut() {
+            Some((d, n)) if *d == deadline && *n < u32::MAX => *n += 1,
+            _ => self.queue.push_back((deadline, 1)),
+        }
         Ok(true)
     }
 
     /// Forgets every ID whose deadline is `≤ now`; returns how many.
     pub fn expire(&mut self, now: Instant) -> usize {
+        let now = now.as_millis();
+        if now <= self.horizon {
+            return 0;
+        }
+        self.horizon = now;
         let mut n = 0;
-        while let Some(&(key, deadline)) = self.fifo.front() {
-            if deadline > now {
+        while let Some(&(d, count)) = self.queue.front() {
+            if d > now {
                 break;
             }
-            self.fifo.pop_front();
-            if let Some(i) = self.find(key) {
-                self.remove_at(i);
-                self.len -= 1;
-            }
-            n += 1;
+            self.queue.pop_front();
+            n += count as usize;
         }
-        if n > 0 {
-            self.maybe_shrink();
+        self.live -= n;
+        if n > 0 && self.slots.len() > MIN_SLOTS && self.live * 8 < self.slots.len() {
+            // A flood has drained: give the memory back.
+            self.rebuild(self.size_for(self.live));
+            if self.queue.capacity() > 64 && self.queue.len() * 8 < self.queue.capacity() {
+                self.queue.shrink_to(self.queue.len() * 2);
+            }
         }
         n
     }
 
+    #[inline]
     fn home(&self, key: u64) -> usize {
         (mix(key ^ self.seed) as usize) & (self.slots.len() - 1)
     }
 
-    fn find(&self, key: u64) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
+    /// Puts a slot with an absent key into the first empty slot of its probe chain.
+    fn place(&mut self, slot: Slot) {
         let mask = self.slots.len() - 1;
-        let mut i = self.home(key);
-        loop {
-            let k = self.slots[i];
-            if k == key {
-                return Some(i);
-            }
-            if k == EMPTY {
-                return None;
-            }
+        let mut i = self.home(slot.key);
+        while self.slots[i].key != EMPTY {
             i = (i + 1) & mask;
         }
+        self.slots[i] = slot;
     }
 
-    /// Puts `key` (not present) into the first empty slot of its probe chain.
-    fn place(&mut self, key: u64) {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(key);
-        while self.slots[i] != EMPTY {
-            i = (i + 1) & mask;
-        }
-        self.slots[i] = key;
+    /// Table size for `n` live IDs: at most half full after a rebuild, never more than the
+    /// bound needs.
+    fn size_for(&self, n: usize) -> usize {
+        slots_for(n.saturating_mul(3) / 2).min(slots_for(self.capacity))
     }
 
-    /// Empties slot `i` and shifts later members of the cluster back so that every remaining
-    /// key stays reachable from its home slot.
-    fn remove_at(&mut self, mut hole: usize) {
-        let mask = self.slots.len() - 1;
-        self.slots[hole] = EMPTY;
-        let mut j = hole;
-        loop {
-            j = (j + 1) & mask;
-            let k = self.slots[j];
-            if k == EMPTY {
-                return;
-            }
-            let home = self.home(k);
-            // `k` may stay where it is iff its home lies cyclically in (hole, j].
-            let stays = if hole <= j {
-                hole < home && home <= j
-            } else {
-                hole < home || home <= j
-            };
-            if !stays {
-                self.slots[hole] = k;
-                self.slots[j] = EMPTY;
-                hole = j;
+    /// Re-creates the table with `new_slots` slots holding only the live IDs.
+    fn rebuild(&mut self, new_slots: usize) {
+        let old = core::mem::replace(&mut self.slots, vec![EMPTY_SLOT; new_slots.max(MIN_SLOTS)]);
+        let horizon = self.horizon;
+        for s in old {
+            if s.key != EMPTY && s.deadline > horizon {
+                self.place(s);
             }
         }
-    }
-
-    fn rehash(&mut self, new_slots: usize) {
-        let old = core::mem::replace(&mut self.slots, vec![EMPTY; new_slots]);
-        for k in old {
-            if k != EMPTY {
-                self.place(k);
-            }
-        }
-    }
-
-    fn maybe_shrink(&mut self) {
-        if self.slots.len() > MIN_SLOTS && self.len * 8 < self.slots.len() {
-            let target = slots_for(self.len.max(1) * 2);
-            if target < self.slots.len() {
-                if self.len == 0 {
-                    self.slots = Vec::new();
-                } else {
-                    self.rehash(target);
-                }
-            }
-        }
-        if self.fifo.capacity() > 64 && self.fifo.len() * 8 < self.fifo.capacity() {
-            self.fifo.shrink_to(self.fifo.len() * 2);
-        }
+        self.used = self.live;
     }
 }
 
@@ -314,7 +397,7 @@ mod tests {
                     Op::Insert(k, d) => {
                         // Deadlines move forward as they do in the endpoint and repeater.
                         let k = u64::from(k) * 0x1_0000_0001;
-                        let d = (clock + u64::from(d)).max(last_deadline);
+                        let d = (clock + u64::from(d)).max(last_deadline).max(clock + 1);
                         let want = if model.contains_key(&k) {
                             Ok(false)
                         } else if model.len() >= cap {

@@ -12,7 +12,8 @@ use crate::wrapper::field;
 use crate::{ModemId, ModemOp, Transmit};
 
 /// Default bound of the repeater's memory: IDs forwarded within the last 30 s. At the bound
-/// that is a sustained ~2 200 forwarded messages/s; memory ≤ 1 MiB table + 1 MiB queue.
+/// that is a sustained ~2 200 forwarded messages/s; memory ≤ 2 MiB of probe table + ≤ 1 MiB of
+/// deadline queue.
 pub const DEFAULT_REPEATER_CAPACITY: usize = 65_536;
 
 /// Why [`Repeater::handle_modem_message`] did not forward a packet.

@@ -80,40 +80,92 @@ impl RednetMessage {
     }
 }
 
-/// Rule 2's stateless half: `msg` is a table whose `nMessageID` is a number, not NaN.
-pub(crate) fn decode_id(value: &Value) -> Result<f64, DecodeError> {
-    value.expect_table("(value)")?;
-    let id = value.field_num(field::MESSAGE_ID)?;
-    if id.is_nan() {
-        return Err(DecodeError::Invalid {
-            field: field::MESSAGE_ID,
-            reason: "NaN",
-        });
-    }
-    Ok(id)
+/// The five wrapper fields of a payload table, read in one pass (nil when absent).
+///
+/// Equivalent to five `Value::get` calls, but one walk over the entries with constant-length
+/// comparisons instead of five binary searches — the receive path's largest cost otherwise.
+pub(crate) struct Fields<'a> {
+    pub id: &'a Value,
+    pub recipient: &'a Value,
+    pub sender: &'a Value,
+    pub message: &'a Value,
+    pub protocol: &'a Value,
 }
 
-/// Rule 3: `nSender` is nil or a number, not NaN (rednet.lua since Nov 2022, #1200).
-pub(crate) fn decode_sender(value: &Value) -> Result<Option<f64>, DecodeError> {
-    match value.field_opt_num(field::SENDER)? {
-        Some(n) if n.is_nan() => Err(DecodeError::Invalid {
-            field: field::SENDER,
-            reason: "NaN",
-        }),
-        other => Ok(other),
+static NIL: Value = Value::Nil;
+
+impl<'a> Fields<'a> {
+    pub(crate) fn of(table: &'a Table) -> Self {
+        let mut f = Fields {
+            id: &NIL,
+            recipient: &NIL,
+            sender: &NIL,
+            message: &NIL,
+            protocol: &NIL,
+        };
+        for (k, v) in table.iter() {
+            if let Value::Str(s) = k {
+                match s.as_bytes() {
+                    b"message" => f.message = v,
+                    b"nMessageID" => f.id = v,
+                    b"nRecipient" => f.recipient = v,
+                    b"nSender" => f.sender = v,
+                    b"sProtocol" => f.protocol = v,
+                    _ => {}
+                }
+            }
+        }
+        f
+    }
+
+    /// Rule 2's stateless half for an already-read table: `nMessageID` a number, not NaN.
+    pub(crate) fn id(&self) -> Result<f64, DecodeError> {
+        match self.id {
+            Value::Num(n) if n.is_nan() => Err(DecodeError::Invalid {
+                field: field::MESSAGE_ID,
+                reason: "NaN",
+            }),
+            Value::Num(n) => Ok(*n),
+            Value::Nil => Err(DecodeError::Missing {
+                field: field::MESSAGE_ID,
+            }),
+            other => Err(DecodeError::WrongType {
+                field: field::MESSAGE_ID,
+                expected: "number",
+                found: other.kind(),
+            }),
+        }
+    }
+
+    /// Rule 3: `nSender` nil or a number, not NaN.
+    pub(crate) fn sender(&self) -> Result<Option<f64>, DecodeError> {
+        match self.sender {
+            Value::Nil => Ok(None),
+            Value::Num(n) if n.is_nan() => Err(DecodeError::Invalid {
+                field: field::SENDER,
+                reason: "NaN",
+            }),
+            Value::Num(n) => Ok(Some(*n)),
+            other => Err(DecodeError::WrongType {
+                field: field::SENDER,
+                expected: "number",
+                found: other.kind(),
+            }),
+        }
     }
 }
 
 impl WireMessage for RednetMessage {
     fn decode(value: &Value) -> Result<Self, DecodeError> {
-        let id = decode_id(value)?;
-        let sender = decode_sender(value)?;
+        let fields = Fields::of(value.expect_table("(value)")?);
+        let id = fields.id()?;
+        let sender = fields.sender()?;
         Ok(RednetMessage {
             id,
-            recipient: value.get(field::RECIPIENT).clone(),
+            recipient: fields.recipient.clone(),
             sender,
-            message: value.get(field::MESSAGE).clone(),
-            protocol: value.get(field::PROTOCOL).clone(),
+            message: fields.message.clone(),
+            protocol: fields.protocol.clone(),
         })
     }
 
