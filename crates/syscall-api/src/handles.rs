@@ -126,6 +126,16 @@ impl<T> HandleTable<T> {
         self.entries.get_mut(&id).map(|(_, v)| v)
     }
 
+    /// The handle regardless of caller, read-only.
+    pub fn get(&self, id: HandleId) -> Option<&T> {
+        self.entries.get(&id).map(|(_, v)| v)
+    }
+
+    /// Every live handle id, ascending.
+    pub fn ids(&self) -> impl Iterator<Item = HandleId> + '_ {
+        self.entries.keys().copied()
+    }
+
     /// The owner of a handle.
     pub fn owner(&self, id: HandleId) -> Option<Pid> {
         self.entries.get(&id).map(|(p, _)| *p)

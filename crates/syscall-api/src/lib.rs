@@ -13,7 +13,20 @@
 //!   (owner or descendant, else `No such socket`), including `transfer`.
 
 pub mod args;
+pub mod channels;
+mod computer;
 pub mod handles;
+pub mod io;
+mod kinds;
+mod methods;
+mod syscalls;
 pub mod uri;
+mod web;
+
+pub use args::SyscallError;
+pub use computer::{Computer, ComputerConfig, ComputerStats, LOOPBACK, MAX_QUEUED_OUTPUTS};
+pub use io::{NetworkStack, Output, TcpEvent, TcpId};
+pub use syscalls::{ROOT_ONLY, SYSCALLS};
+pub use web::MAX_TCP;
 
 pub use modem_value;

@@ -1,0 +1,636 @@
+//! [`Computer`]: one computer's whole network stack, and the plumbing between its layers.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::Ipv4Addr;
+
+use modem_value::{Instant, RandomSource, SplitMix64, Table, Value};
+use pip_core::wire::ControlMessage;
+use pip_core::{Device, NetEvent, PipStack, SendId, SendOptions, SendOutcome, StackConfig};
+use psp_proto::{
+    ChannelRequest, ControlKind, ControlReport, HandleId, PdpEndpoint, PspEndpoint, PspEvent,
+    SegmentContext,
+};
+use rednet_codec::{Endpoint, ModemId, ModemOp};
+
+use crate::channels::{ChannelRefs, Edge};
+use crate::handles::{HandleTable, Pid, ProcessTree};
+use crate::io::{Output, TcpEvent, TcpId};
+use crate::kinds::Kind;
+use crate::uri::SchemeRegistry;
+use crate::web::Web;
+use crate::{NetworkStack, SyscallError};
+
+/// Most outputs waiting to be drained. A host that never drains loses the newest ones (and a
+/// stack counter says so) instead of the stack growing without bound.
+pub const MAX_QUEUED_OUTPUTS: usize = 1 << 20;
+
+/// Most rounds of passing work between layers per input. Every round moves queued items one
+/// layer on; the bound only stops a pathological feedback loop (it is never reached by the
+/// protocols, whose loopback paths are themselves bounded).
+const MAX_PUMP_ROUNDS: usize = 64;
+
+/// The virtual loopback interface: traffic on it never reaches the host.
+pub const LOOPBACK: &str = pip_core::stack::LOOPBACK_DEVICE;
+
+/// How a computer is built.
+#[derive(Clone, Debug)]
+pub struct ComputerConfig {
+    /// `os.getComputerID()`.
+    pub id: u32,
+    /// The device paths of its modems (e.g. `/top`, `/back`), in `peripheral.getNames()` order.
+    pub modems: Vec<String>,
+    /// Router mode (Q-PIP1): forward PIP packets for other addresses.
+    pub forwarding: bool,
+    /// Whether `listen("http://…")`/`listen("ws://…")` are available (CraftOS-PC's extension).
+    pub http_server: bool,
+}
+
+impl ComputerConfig {
+    /// A plain computer with the given modems.
+    pub fn new(id: u32, modems: &[&str]) -> Self {
+        ComputerConfig {
+            id,
+            modems: modems.iter().map(|m| m.to_string()).collect(),
+            forwarding: false,
+            http_server: true,
+        }
+    }
+}
+
+/// Counters of what the stack did that the protocol layers do not count themselves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ComputerStats {
+    /// Outputs dropped because the host did not drain them ([`MAX_QUEUED_OUTPUTS`]).
+    pub outputs_dropped: u64,
+    /// Rednet messages dropped because a handle's queue was full.
+    pub rednet_dropped: u64,
+    /// Transport payloads of an unknown `type` (neither `socket` nor `datagram`).
+    pub unknown_transport: u64,
+}
+
+/// One computer's network stack: pip-core, PSP/PDP, rednet and the HTTP/WebSocket handles
+/// composed behind [`NetworkStack`].
+///
+/// Randomness: the host's [`RandomSource`] passed to [`Computer::new`] seeds one generator per
+/// layer, so the same source gives the same computer.
+pub struct Computer {
+    pub(crate) id: u32,
+    pub(crate) now: Instant,
+    pub(crate) rng: SplitMix64,
+    pub(crate) pip: PipStack<SplitMix64>,
+    pub(crate) psp: PspEndpoint<Device>,
+    pub(crate) pdp: PdpEndpoint<Device>,
+    pub(crate) rednet: Endpoint<SplitMix64>,
+    pub(crate) web: Web,
+    pub(crate) procs: ProcessTree,
+    pub(crate) handles: HandleTable<Kind>,
+    pub(crate) channels: ChannelRefs,
+    pub(crate) netevent: BTreeSet<Pid>,
+    pub(crate) raw: BTreeMap<(Device, u16), BTreeSet<Pid>>,
+    pub(crate) modems: Vec<Device>,
+    /// PSP connections whose SYN has not been reported sent yet, by (local port, remote ip,
+    /// remote port).
+    pub(crate) syn_wait: BTreeMap<(u16, Ipv4Addr, u16), HandleId>,
+    pub(crate) send_wait: BTreeMap<SendId, HandleId>,
+    /// Q-PSP14: connections constrained to one interface.
+    pub(crate) conn_device: BTreeMap<(u16, Ipv4Addr, u16), Device>,
+    /// PDP listen records by port.
+    pub(crate) pdp_listeners: BTreeMap<u16, HandleId>,
+    pub(crate) schemes: SchemeRegistry,
+    pub(crate) config: ComputerConfig,
+    pub(crate) stats: ComputerStats,
+    out: VecDeque<Output>,
+}
+
+impl Computer {
+    /// A computer with its modems attached and unconfigured (only `/lo` is up, as Phoenix
+    /// boots).
+    pub fn new(config: ComputerConfig, rng: &mut impl RandomSource) -> Self {
+        let mut seed = || SplitMix64::new(rng.next_u64());
+        let mut stack_cfg = StackConfig::new(config.id);
+        stack_cfg.forwarding = config.forwarding;
+        let mut pip = PipStack::new(stack_cfg, seed());
+        let mut rednet = Endpoint::new(config.id, seed());
+        let mut modems = Vec::new();
+        for m in &config.modems {
+            if m == LOOPBACK {
+                continue;
+            }
+            if let Ok(d) = pip.add_device(m) {
+                rednet.attach_modem(ModemId::from(m.as_str()));
+                modems.push(d);
+            }
+        }
+        let mut c = Computer {
+            id: config.id,
+            now: Instant::ZERO,
+            rng: seed(),
+            pip,
+            psp: PspEndpoint::default(),
+            pdp: PdpEndpoint::new(),
+            rednet,
+            web: Web::new(seed()),
+            procs: ProcessTree::default(),
+            handles: HandleTable::default(),
+            channels: ChannelRefs::default(),
+            netevent: BTreeSet::new(),
+            raw: BTreeMap::new(),
+            modems,
+            syn_wait: BTreeMap::new(),
+            send_wait: BTreeMap::new(),
+            conn_device: BTreeMap::new(),
+            pdp_listeners: BTreeMap::new(),
+            schemes: SchemeRegistry::default(),
+            config,
+            stats: ComputerStats::default(),
+            out: VecDeque::new(),
+        };
+        c.pump();
+        c
+    }
+
+    /// The computer's ID.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The PIP layer (read-only: statistics, routes, interfaces).
+    pub fn pip(&self) -> &PipStack<SplitMix64> {
+        &self.pip
+    }
+
+    /// The PSP layer (read-only: connection states and statistics).
+    pub fn psp(&self) -> &PspEndpoint<Device> {
+        &self.psp
+    }
+
+    /// Counters of the composition layer.
+    pub fn stats(&self) -> ComputerStats {
+        self.stats
+    }
+
+    /// The modems (interfaces other than `/lo`).
+    pub fn modems(&self) -> &[Device] {
+        &self.modems
+    }
+
+    /// Registers a module URI scheme (accepted by `checkuri`; `connect`/`listen` on it fail
+    /// with `Invalid protocol`, because its handler lives in the host's kernel module).
+    pub fn register_scheme(&mut self, scheme: &str) -> bool {
+        self.schemes.register(scheme)
+    }
+
+    /// Records that process `pid` exists, started by `parent` (for the ownership rule).
+    pub fn spawn_process(&mut self, pid: Pid, parent: Option<Pid>) {
+        self.procs.spawn(pid, parent);
+    }
+
+    /// Process `pid` ended: its handles are closed and forgotten, its listeners and
+    /// subscriptions dropped.
+    pub fn exit_process(&mut self, now: Instant, pid: Pid) {
+        self.advance(now);
+        let ids: Vec<HandleId> = self.handles.owned_by(pid).collect();
+        for id in ids {
+            self.forget_handle(id);
+        }
+        self.netevent.remove(&pid);
+        let raw: Vec<(Device, u16)> = self
+            .raw
+            .iter()
+            .filter(|(_, s)| s.contains(&pid))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (d, ch) in raw {
+            self.raw_listen(now, pid, d.as_str(), ch, false);
+        }
+        self.procs.exit(pid);
+        self.pump();
+    }
+
+    /// Starts (`on`) or stops raw `modem_message` delivery of `channel` on `device` to `pid`
+    /// (what `devlisten` plus `modem.open` give a Phoenix process). The channel stays open while
+    /// any listener holds it. Returns false for an unknown device.
+    pub fn raw_listen(&mut self, now: Instant, pid: Pid, device: &str, channel: u16, on: bool) -> bool {
+        self.advance(now);
+        let Some(d) = self.modems.iter().find(|d| d.as_str() == device).cloned() else {
+            return false;
+        };
+        let key = (d.clone(), channel);
+        let set = self.raw.entry(key.clone()).or_default();
+        let changed = if on { set.insert(pid) } else { set.remove(&pid) };
+        if set.is_empty() {
+            self.raw.remove(&key);
+        }
+        if changed {
+            if on {
+                self.acquire(&d, channel);
+            } else {
+                self.release(&d, channel);
+            }
+        }
+        self.pump();
+        true
+    }
+
+    /// Registers `hostname` for `protocol` with the rednet DNS responder (Q-RN3), as
+    /// `rednet.host` does: `Reserved hostname` for `localhost`; while rednet is open somewhere
+    /// a 2 s lookup first checks that no other computer answers for the name (a conflict is
+    /// dropped silently, as the host has no program waiting for the answer).
+    pub fn rednet_host(&mut self, now: Instant, protocol: &str, hostname: &str) -> Result<(), SyscallError> {
+        self.advance(now);
+        self.rednet
+            .host(now, protocol.into(), hostname.into())
+            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        self.pump();
+        Ok(())
+    }
+
+    pub(crate) fn advance(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
+    pub(crate) fn push(&mut self, o: Output) {
+        if self.out.len() >= MAX_QUEUED_OUTPUTS {
+            self.stats.outputs_dropped += 1;
+            return;
+        }
+        self.out.push_back(o);
+    }
+
+    pub(crate) fn event(&mut self, pid: Pid, name: &'static str, params: Value) {
+        self.push(Output::Event { pid, name, params });
+    }
+
+    /// An event about handle `id` for its owner (dropped if the handle is gone).
+    pub(crate) fn handle_event(&mut self, id: HandleId, name: &'static str, params: Value) {
+        if let Some(pid) = self.handles.owner(id) {
+            self.event(pid, name, params);
+        }
+    }
+
+    pub(crate) fn acquire(&mut self, d: &Device, channel: u16) {
+        if self.channels.acquire(d, channel) == Edge::Open && d.as_str() != LOOPBACK {
+            self.push(Output::OpenChannel {
+                device: d.clone(),
+                channel,
+            });
+            self.rednet
+                .handle_channel_change(&ModemId::from(d.as_str()), channel, true);
+        }
+    }
+
+    pub(crate) fn release(&mut self, d: &Device, channel: u16) {
+        if self.channels.release(d, channel) == Edge::Close && d.as_str() != LOOPBACK {
+            self.push(Output::CloseChannel {
+                device: d.clone(),
+                channel,
+            });
+            self.rednet
+                .handle_channel_change(&ModemId::from(d.as_str()), channel, false);
+        }
+    }
+
+    fn device(&self, name: &str) -> Option<Device> {
+        self.modems.iter().find(|d| d.as_str() == name).cloned()
+    }
+
+    /// Moves work between the layers until every queue is drained into `out`.
+    pub(crate) fn pump(&mut self) {
+        for _ in 0..MAX_PUMP_ROUNDS {
+            let mut progress = false;
+            progress |= self.pump_pip();
+            progress |= self.pump_psp();
+            progress |= self.pump_pdp();
+            progress |= self.pump_rednet();
+            progress |= self.pump_web();
+            if !progress {
+                return;
+            }
+        }
+    }
+
+    fn pump_pip(&mut self) -> bool {
+        let mut progress = false;
+        while let Some(c) = self.pip.poll_channel() {
+            progress = true;
+            if c.open {
+                self.acquire(&c.device, c.channel);
+            } else {
+                self.release(&c.device, c.channel);
+            }
+        }
+        while let Some(t) = self.pip.poll_transmit() {
+            progress = true;
+            if t.device.as_str() != LOOPBACK {
+                self.push(Output::Transmit {
+                    device: t.device,
+                    channel: t.channel,
+                    reply_channel: t.reply_channel,
+                    message: t.message,
+                });
+            }
+        }
+        while let Some(d) = self.pip.poll_delivery() {
+            progress = true;
+            let ctx = SegmentContext {
+                interface: d.device.clone(),
+                channel: d.channel,
+                reply_channel: d.reply_channel,
+                source_ip: d.source_ip,
+                local_ip: d.local_ip,
+            };
+            let payload = Value::Table(d.packet.payload.clone());
+            match payload.get("type").as_str().map(|s| s.as_bytes()) {
+                Some(b"socket") => {
+                    let _ = self
+                        .psp
+                        .handle_segment_value(self.now, &mut self.rng, &ctx, &payload);
+                }
+                Some(b"datagram") => {
+                    let owner = self
+                        .pdp_listeners
+                        .get(&d.channel)
+                        .and_then(|l| self.handles.owner(*l));
+                    let handles = &mut self.handles;
+                    let mut alloc = || match owner {
+                        Some(pid) => handles.insert(pid, Kind::Pdp).unwrap_or(u64::MAX),
+                        None => u64::MAX,
+                    };
+                    let _ = self
+                        .pdp
+                        .handle_datagram_value(self.now, &ctx, &payload, &mut alloc);
+                }
+                _ => self.stats.unknown_transport += 1,
+            }
+        }
+        while let Some(e) = self.pip.poll_event() {
+            progress = true;
+            if let NetEvent::Control { message, .. } = &e {
+                self.psp.handle_control(&control_report(message));
+            }
+            let params = e.to_value();
+            if !params.is_nil() {
+                let subs: Vec<Pid> = self.netevent.iter().copied().collect();
+                for pid in subs {
+                    self.event(pid, "network_event", params.clone());
+                }
+            }
+        }
+        while let Some(r) = self.pip.poll_send_result() {
+            progress = true;
+            if let Some(id) = self.send_wait.remove(&r.id) {
+                match r.outcome {
+                    SendOutcome::Sent { device, .. } => {
+                        self.psp.handle_syn_sent(self.now, id, Ok(device))
+                    }
+                    SendOutcome::Failed { error } => {
+                        self.psp.handle_syn_sent(self.now, id, Err(error))
+                    }
+                    // A blackhole route: nothing is reported; the connect deadline ends it.
+                    SendOutcome::Dropped => {}
+                }
+            }
+        }
+        progress
+    }
+
+    fn channel_request(&mut self, r: ChannelRequest<Device>) {
+        match r {
+            ChannelRequest::Open { interface, channel } => self.acquire(&interface, channel),
+            ChannelRequest::Close { interface, channel } => self.release(&interface, channel),
+        }
+    }
+
+    fn pump_psp(&mut self) -> bool {
+        let mut progress = false;
+        while let Some(r) = self.psp.poll_channel() {
+            progress = true;
+            self.channel_request(r);
+        }
+        while let Some(t) = self.psp.poll_transmit() {
+            progress = true;
+            let key = (t.in_port, t.dst_ip, t.out_port);
+            let syn_of = self.syn_wait.remove(&key);
+            let options = SendOptions {
+                notify: syn_of.is_some(),
+                device: self.conn_device.get(&key).cloned(),
+                ..SendOptions::default()
+            };
+            let Value::Table(payload) = t.payload else {
+                continue;
+            };
+            let sid = self
+                .pip
+                .send(self.now, t.dst_ip, payload, t.out_port, t.in_port, options);
+            if let Some(id) = syn_of {
+                self.send_wait.insert(sid, id);
+            }
+        }
+        while let Some(e) = self.psp.poll_event() {
+            progress = true;
+            self.transport_event(e);
+        }
+        progress
+    }
+
+    fn pump_pdp(&mut self) -> bool {
+        let mut progress = false;
+        while let Some(r) = self.pdp.poll_channel() {
+            progress = true;
+            self.channel_request(r);
+        }
+        while let Some(t) = self.pdp.poll_transmit() {
+            progress = true;
+            let Value::Table(payload) = t.payload else {
+                continue;
+            };
+            let _ = self.pip.send(
+                self.now,
+                t.dst_ip,
+                payload,
+                t.out_port,
+                t.in_port,
+                SendOptions::default(),
+            );
+        }
+        while let Some(e) = self.pdp.poll_event() {
+            progress = true;
+            self.transport_event(e);
+        }
+        progress
+    }
+
+    fn transport_event(&mut self, e: PspEvent) {
+        let id = match &e {
+            PspEvent::StatusChange { id, .. } | PspEvent::DataReady { id } => *id,
+            PspEvent::NetworkRequest { handle, .. } => *handle,
+        };
+        self.handle_event(id, e.name(), e.params());
+    }
+
+    fn pump_rednet(&mut self) -> bool {
+        let mut progress = false;
+        while let Some(op) = self.rednet.poll_modem_op() {
+            progress = true;
+            match op {
+                ModemOp::Open { modem, channel } => {
+                    if let Some(d) = self.device(&modem.to_string()) {
+                        self.acquire(&d, channel);
+                    }
+                }
+                ModemOp::Close { modem, channel } => {
+                    if let Some(d) = self.device(&modem.to_string()) {
+                        self.release(&d, channel);
+                    }
+                }
+                ModemOp::Transmit(t) => {
+                    if let Some(d) = self.device(&t.modem.to_string()) {
+                        self.push(Output::Transmit {
+                            device: d,
+                            channel: t.channel,
+                            reply_channel: t.reply_channel,
+                            message: t.payload,
+                        });
+                    }
+                }
+            }
+        }
+        while let Some(m) = self.rednet.poll_message() {
+            progress = true;
+            self.deliver_rednet(m);
+        }
+        while self.rednet.poll_completion().is_some() {
+            progress = true;
+        }
+        progress
+    }
+}
+
+fn control_report(m: &ControlMessage) -> ControlReport {
+    use pip_core::wire::MessageType;
+    let kind = match m.message_type {
+        MessageType::Ping => ControlKind::Ping,
+        MessageType::Pong => ControlKind::Pong,
+        MessageType::Unreachable => ControlKind::Unreachable,
+        MessageType::Timeout => ControlKind::Timeout,
+    };
+    let destination = m
+        .payload
+        .as_ref()
+        .and_then(|p| p.get_str(b"destination"))
+        .and_then(|v| v.as_str())
+        .and_then(|s| pip_core::addr::parse_ip(s.as_bytes()).ok());
+    ControlReport {
+        kind,
+        error: m.error.as_ref().map(|e| e.to_string_lossy()),
+        destination,
+    }
+}
+
+impl NetworkStack for Computer {
+    fn handle_modem_message(
+        &mut self,
+        now: Instant,
+        device: &str,
+        channel: u16,
+        reply_channel: u16,
+        message: &Value,
+        distance: Option<f64>,
+    ) {
+        self.advance(now);
+        let Some(d) = self.device(device) else {
+            return;
+        };
+        if message.get("PhoenixNetworking").is_truthy() {
+            self.pip
+                .handle_modem_message(now, d.as_str(), channel, reply_channel, message);
+        } else if message.as_table().is_some() {
+            let _ = self.rednet.handle_modem_message(
+                now,
+                &ModemId::from(device),
+                channel,
+                reply_channel,
+                message,
+            );
+        }
+        if let Some(pids) = self.raw.get(&(d.clone(), channel)) {
+            let pids: Vec<Pid> = pids.iter().copied().collect();
+            let mut t = Table::with_capacity(5);
+            t.set("device", Value::from(device));
+            t.set("channel", Value::from(channel));
+            t.set("replyChannel", Value::from(reply_channel));
+            t.set("message", message.clone());
+            t.set("distance", distance.map_or(Value::Nil, Value::Num));
+            let params = Value::Table(t);
+            for pid in pids {
+                self.event(pid, "modem_message", params.clone());
+            }
+        }
+        self.pump();
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+        self.pip.handle_timeout(now);
+        self.psp.handle_timeout(now);
+        self.rednet.handle_timeout(now);
+        self.web_timeout(now);
+        self.pump();
+    }
+
+    fn handle_tcp(&mut self, now: Instant, conn: TcpId, event: TcpEvent) {
+        self.advance(now);
+        self.web_tcp(now, conn, event);
+        self.pump();
+    }
+
+    fn syscall(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        root: bool,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>, SyscallError> {
+        self.advance(now);
+        if !self.procs.exists(pid) {
+            self.procs.spawn(pid, None);
+        }
+        let r = self.dispatch_syscall(pid, root, name, args);
+        self.pump();
+        r
+    }
+
+    fn handle_method(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        handle: u64,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>, SyscallError> {
+        self.advance(now);
+        if !self.procs.exists(pid) {
+            self.procs.spawn(pid, None);
+        }
+        let r = self.dispatch_method(pid, handle, method, args);
+        self.pump();
+        r
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.pip.poll_timeout(),
+            self.psp.poll_timeout(),
+            self.rednet.poll_timeout(),
+            self.web.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}

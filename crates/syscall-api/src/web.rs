@@ -1,0 +1,498 @@
+//! HTTP and WebSocket handles: handle-fsm's machines wired to the host's TCP connections.
+//!
+//! The stack never opens a socket. A client handle's machine asks for a connection
+//! ([`NetOutput::Connect`]); the stack gives it a fresh [`TcpId`] and passes the request on as
+//! [`Output::Tcp`]; the host reports back with [`NetworkStack::handle_tcp`]. Servers
+//! (`listen("http://…")`, `listen("ws://…")`) ask the host to listen on a port
+//! ([`Output::TcpListen`]); the host reports each accepted connection with
+//! [`Computer::handle_tcp_accept`], which returns the id to use for it.
+//!
+//! [`NetworkStack::handle_tcp`]: crate::NetworkStack::handle_tcp
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use handle_fsm::http::{
+    HttpClient, HttpHandle, HttpOptions, HttpServerConnection, RequestId, ServerEvent,
+};
+use handle_fsm::ws::WsHandle;
+use handle_fsm::{HandleEvent, NetOutput, Status};
+use modem_value::{Instant, RandomSource, SplitMix64, Table, Value};
+use psp_proto::HandleId;
+
+use crate::computer::Computer;
+use crate::handles::Pid;
+use crate::io::{Output, TcpEvent, TcpId};
+use crate::kinds::{HttpState, Kind, WsState};
+use crate::SyscallError;
+
+/// Most TCP connections (client and accepted) at once; further accepts are refused.
+pub const MAX_TCP: usize = 4096;
+
+#[derive(Debug)]
+enum Role {
+    /// An HTTP or WebSocket client handle's connection.
+    Client(HandleId),
+    /// An accepted connection on an HTTP listener.
+    HttpServer,
+    /// An accepted connection on a WebSocket listener (its handle).
+    WsServer(HandleId),
+}
+
+#[derive(Debug)]
+struct Listener {
+    id: HandleId,
+    uri: String,
+    ws: bool,
+}
+
+#[derive(Debug)]
+struct ServerConn {
+    conn: HttpServerConnection,
+    port: u16,
+    peer: String,
+    requests: BTreeMap<RequestId, HandleId>,
+}
+
+/// The web side of one computer.
+#[derive(Debug)]
+pub(crate) struct Web {
+    rng: SplitMix64,
+    next_tcp: u64,
+    tcp: BTreeMap<TcpId, Role>,
+    listeners: BTreeMap<u16, Listener>,
+    servers: BTreeMap<TcpId, ServerConn>,
+    /// HTTP and WebSocket handles whose machines may have work.
+    active: BTreeSet<HandleId>,
+    deadline: Option<Instant>,
+}
+
+impl Web {
+    pub(crate) fn new(rng: SplitMix64) -> Self {
+        Web {
+            rng,
+            next_tcp: 0,
+            tcp: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            servers: BTreeMap::new(),
+            active: BTreeSet::new(),
+            deadline: None,
+        }
+    }
+
+    fn new_tcp(&mut self, role: Role) -> TcpId {
+        let id = TcpId(self.next_tcp);
+        self.next_tcp += 1;
+        self.tcp.insert(id, role);
+        id
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    pub(crate) fn listener_on(&self, port: u16) -> Option<HandleId> {
+        self.listeners.get(&port).map(|l| l.id)
+    }
+}
+
+fn status_params(id: HandleId, status: Status, error: Option<&str>) -> Value {
+    let mut t = Table::with_capacity(3);
+    t.set("id", Value::from(id));
+    t.set("status", Value::from_static(status.as_str()));
+    if let Some(e) = error {
+        t.set("error", Value::from(e));
+    }
+    Value::Table(t)
+}
+
+fn id_params(id: HandleId) -> Value {
+    let mut t = Table::with_capacity(1);
+    t.set("id", Value::from(id));
+    Value::Table(t)
+}
+
+impl Computer {
+    /// `connect` for http/https: a handle in `ready`.
+    pub(crate) fn connect_http(&mut self, pid: Pid, options: &Value) -> Result<Value, SyscallError> {
+        let opts = HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
+        let state = HttpState {
+            handle: HttpHandle::new(opts),
+            client: None,
+            tcp: None,
+        };
+        let id = self
+            .handles
+            .insert(pid, Kind::Http(Box::new(state)))
+            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        self.web.active.insert(id);
+        Ok(Value::from(id))
+    }
+
+    /// `connect` for ws/wss: a handle in `connecting`, or `nil, message` on a synchronous
+    /// refusal.
+    pub(crate) fn connect_ws(&mut self, pid: Pid, options: &Value) -> Result<Vec<Value>, SyscallError> {
+        let opts = HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
+        let rng = SplitMix64::new(self.web.rng.next_u64());
+        let handle = match WsHandle::connect(self.now, &opts.url, &opts.headers, opts.encoding, rng) {
+            Ok(h) => h,
+            Err(msg) => return Ok(vec![Value::Nil, Value::from(msg)]),
+        };
+        let state = WsState {
+            handle,
+            tcp: None,
+            listen_uri: None,
+            announced: true,
+        };
+        let id = self
+            .handles
+            .insert(pid, Kind::Ws(Box::new(state)))
+            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        self.web.active.insert(id);
+        Ok(vec![Value::from(id)])
+    }
+
+    /// `listen("http://…")` / `listen("ws://…")`: port 80 by default.
+    pub(crate) fn listen_web(
+        &mut self,
+        pid: Pid,
+        uri: &str,
+        port: u16,
+        ws: bool,
+    ) -> Result<(), SyscallError> {
+        if self.web.listeners.contains_key(&port) {
+            return Err(SyscallError::msg("Port already open"));
+        }
+        let id = self
+            .handles
+            .insert(pid, Kind::WebListener { port })
+            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        self.web.listeners.insert(
+            port,
+            Listener {
+                id,
+                uri: uri.to_string(),
+                ws,
+            },
+        );
+        self.push(Output::TcpListen { port });
+        Ok(())
+    }
+
+    /// `unlisten` of an HTTP/WS URI: existing connections stay.
+    pub(crate) fn unlisten_web(&mut self, pid: Pid, port: u16) -> Result<(), SyscallError> {
+        let Some(l) = self.web.listeners.get(&port) else {
+            return Ok(());
+        };
+        let owner = self.handles.owner(l.id).unwrap_or(pid);
+        if !self.procs.is_self_or_descendant(pid, owner) {
+            return Err(SyscallError::msg("Port open in another process"));
+        }
+        let id = l.id;
+        self.web.listeners.remove(&port);
+        self.handles.remove(id);
+        self.push(Output::TcpUnlisten { port });
+        Ok(())
+    }
+
+    /// The host accepted a TCP connection on a listening `port` from `peer` (its address as
+    /// text). Returns the id to report the connection's events under, or `None` if nobody
+    /// listens there any more (the host should close it).
+    pub fn handle_tcp_accept(&mut self, now: Instant, port: u16, peer: &str) -> Option<TcpId> {
+        self.advance(now);
+        if self.web.tcp.len() >= MAX_TCP {
+            return None;
+        }
+        let (lid, ws) = {
+            let l = self.web.listeners.get(&port)?;
+            (l.id, l.ws)
+        };
+        let owner = self.handles.owner(lid)?;
+        let tcp = if ws {
+            let uri = self.web.listeners.get(&port).map(|l| l.uri.clone());
+            let rng = SplitMix64::new(self.web.rng.next_u64());
+            let encoding = handle_fsm::http::Encoding::Binary;
+            let state = WsState {
+                handle: WsHandle::accept(now, encoding, rng),
+                tcp: None,
+                listen_uri: uri,
+                announced: false,
+            };
+            let id = self.handles.insert(owner, Kind::Ws(Box::new(state))).ok()?;
+            let tcp = self.web.new_tcp(Role::WsServer(id));
+            if let Some(Kind::Ws(st)) = self.handles.get_internal_mut(id) {
+                st.tcp = Some(tcp);
+            }
+            self.web.active.insert(id);
+            tcp
+        } else {
+            let tcp = self.web.new_tcp(Role::HttpServer);
+            self.web.servers.insert(
+                tcp,
+                ServerConn {
+                    conn: HttpServerConnection::new(now),
+                    port,
+                    peer: peer.to_string(),
+                    requests: BTreeMap::new(),
+                },
+            );
+            tcp
+        };
+        self.pump();
+        Some(tcp)
+    }
+
+    pub(crate) fn web_tcp(&mut self, now: Instant, conn: TcpId, event: TcpEvent) {
+        match self.web.tcp.get(&conn) {
+            Some(Role::Client(id)) => {
+                let id = *id;
+                match self.handles.get_internal_mut(id) {
+                    Some(Kind::Http(st)) if st.tcp == Some(conn) => {
+                        if let Some(c) = st.client.as_mut() {
+                            match event {
+                                TcpEvent::Connected => c.handle_connected(now),
+                                TcpEvent::Failed(why) => c.handle_connect_failed(now, why),
+                                TcpEvent::Data(d) => c.handle_bytes(now, &d),
+                                TcpEvent::Closed => c.handle_peer_closed(now),
+                            }
+                        }
+                    }
+                    Some(Kind::Ws(st)) => feed_ws(&mut st.handle, now, event),
+                    _ => {}
+                }
+                self.web.active.insert(id);
+            }
+            Some(Role::WsServer(id)) => {
+                let id = *id;
+                if let Some(Kind::Ws(st)) = self.handles.get_internal_mut(id) {
+                    feed_ws(&mut st.handle, now, event);
+                }
+                self.web.active.insert(id);
+            }
+            Some(Role::HttpServer) => {
+                if let Some(s) = self.web.servers.get_mut(&conn) {
+                    match event {
+                        TcpEvent::Data(d) => s.conn.handle_bytes(now, &d),
+                        TcpEvent::Closed | TcpEvent::Failed(_) => s.conn.handle_peer_closed(now),
+                        TcpEvent::Connected => {}
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+
+    pub(crate) fn web_timeout(&mut self, now: Instant) {
+        let ids: Vec<HandleId> = self.web.active.iter().copied().collect();
+        for id in ids {
+            match self.handles.get_internal_mut(id) {
+                Some(Kind::Http(st)) => {
+                    if let Some(c) = st.client.as_mut() {
+                        c.handle_timeout(now);
+                    }
+                }
+                Some(Kind::Ws(st)) => st.handle.handle_timeout(now),
+                _ => {}
+            }
+        }
+        for s in self.web.servers.values_mut() {
+            s.conn.handle_timeout(now);
+        }
+    }
+
+    /// Moves the web machines' outputs and events out; recomputes the web deadline.
+    pub(crate) fn pump_web(&mut self) -> bool {
+        let mut progress = false;
+        let mut out: Vec<Output> = Vec::new();
+        let mut events: Vec<(HandleId, &'static str, Value)> = Vec::new();
+        let mut finished: Vec<HandleId> = Vec::new();
+        let mut deadline: Option<Instant> = None;
+        let now = self.now;
+        let ids: Vec<HandleId> = self.web.active.iter().copied().collect();
+        for id in ids {
+            match self.handles.get_internal_mut(id) {
+                Some(Kind::Http(st)) => {
+                    if let Some(req) = st.handle.take_request() {
+                        st.client = Some(HttpClient::new(now, req));
+                    }
+                    if let Some(c) = st.client.as_mut() {
+                        while let Some(o) = c.poll_output() {
+                            progress = true;
+                            if matches!(o, NetOutput::Connect { .. }) {
+                                if let Some(old) = st.tcp.take() {
+                                    self.web.tcp.remove(&old);
+                                }
+                                st.tcp = Some(self.web.new_tcp(Role::Client(id)));
+                            }
+                            if let Some(t) = st.tcp {
+                                out.push(Output::Tcp { conn: t, op: o });
+                            }
+                        }
+                        if let Some(outcome) = c.poll_outcome() {
+                            progress = true;
+                            st.handle.handle_outcome(outcome);
+                            st.client = None;
+                            if let Some(t) = st.tcp.take() {
+                                self.web.tcp.remove(&t);
+                            }
+                        }
+                    }
+                    while let Some(ev) = st.handle.poll_event() {
+                        progress = true;
+                        events.push(handle_event_params(id, ev, st.handle.status()));
+                    }
+                    match st.client.as_ref() {
+                        Some(c) => deadline = min_opt(deadline, c.poll_timeout()),
+                        None if st.handle.status().0 != Status::Ready => finished.push(id),
+                        None => {}
+                    }
+                }
+                Some(Kind::Ws(st)) => {
+                    while let Some(o) = st.handle.poll_output() {
+                        progress = true;
+                        if matches!(o, NetOutput::Connect { .. }) && st.tcp.is_none() {
+                            st.tcp = Some(self.web.new_tcp(Role::Client(id)));
+                        }
+                        if let Some(t) = st.tcp {
+                            out.push(Output::Tcp { conn: t, op: o });
+                        }
+                    }
+                    while let Some(ev) = st.handle.poll_event() {
+                        progress = true;
+                        if !st.announced && ev == HandleEvent::StatusChange(Status::Open) {
+                            st.announced = true;
+                            let mut t = Table::with_capacity(3);
+                            t.set("uri", Value::from(st.listen_uri.clone()));
+                            t.set("handle", Value::from(id));
+                            events.push((id, "network_request", Value::Table(t)));
+                        } else if st.announced {
+                            events.push(handle_event_params(id, ev, st.handle.status()));
+                        }
+                    }
+                    deadline = min_opt(deadline, st.handle.poll_timeout());
+                    if st.handle.is_finished() {
+                        if let Some(t) = st.tcp.take() {
+                            self.web.tcp.remove(&t);
+                        }
+                        finished.push(id);
+                    }
+                }
+                _ => finished.push(id),
+            }
+        }
+        for id in finished {
+            self.web.active.remove(&id);
+        }
+        // Accepted HTTP connections.
+        let mut new_requests: Vec<(TcpId, RequestId, u16, String)> = Vec::new();
+        let mut closed_conns = Vec::new();
+        for (tcp, s) in self.web.servers.iter_mut() {
+            while let Some(o) = s.conn.poll_output() {
+                progress = true;
+                out.push(Output::Tcp { conn: *tcp, op: o });
+            }
+            while let Some(ev) = s.conn.poll_event() {
+                progress = true;
+                match ev {
+                    ServerEvent::Request(rid) => {
+                        new_requests.push((*tcp, rid, s.port, s.peer.clone()))
+                    }
+                    ServerEvent::StatusChange(rid, status) => {
+                        if let Some(&hid) = s.requests.get(&rid) {
+                            events.push((hid, "handle_status_change", status_params(hid, status, None)));
+                        }
+                    }
+                }
+            }
+            deadline = min_opt(deadline, s.conn.poll_timeout());
+            if s.conn.is_closed() {
+                closed_conns.push(*tcp);
+            }
+        }
+        for (tcp, rid, port, peer) in new_requests {
+            let Some(l) = self.web.listeners.get(&port) else {
+                continue;
+            };
+            let (lid, uri) = (l.id, l.uri.clone());
+            let Some(owner) = self.handles.owner(lid) else {
+                continue;
+            };
+            let Ok(hid) = self.handles.insert(owner, Kind::HttpRequest { tcp, request: rid }) else {
+                continue;
+            };
+            if let Some(s) = self.web.servers.get_mut(&tcp) {
+                s.requests.insert(rid, hid);
+            }
+            let mut t = Table::with_capacity(3);
+            t.set("uri", Value::from(uri));
+            t.set("ip", Value::from(peer));
+            t.set("handle", Value::from(hid));
+            events.push((hid, "network_request", Value::Table(t)));
+        }
+        for tcp in closed_conns {
+            self.web.servers.remove(&tcp);
+            self.web.tcp.remove(&tcp);
+        }
+        self.web.deadline = deadline;
+        for o in out {
+            self.push(o);
+        }
+        for (id, name, params) in events {
+            self.handle_event(id, name, params);
+        }
+        progress
+    }
+
+    /// The accepted connection and request of an `HttpRequest` handle.
+    pub(crate) fn server_request(
+        &mut self,
+        tcp: TcpId,
+        request: RequestId,
+    ) -> Option<&mut handle_fsm::http::ServerRequest> {
+        self.web.servers.get_mut(&tcp)?.conn.request_mut(request)
+    }
+
+    /// Drops the listen record `id` of `port` (its owner ended).
+    pub(crate) fn forget_web_listener(&mut self, port: u16, id: HandleId) {
+        if self.web.listener_on(port) == Some(id) {
+            self.web.listeners.remove(&port);
+            self.push(Output::TcpUnlisten { port });
+        }
+    }
+
+    /// Marks a web handle as having work (after a method call on it).
+    pub(crate) fn web_touch(&mut self, id: HandleId) {
+        self.web.active.insert(id);
+    }
+}
+
+fn feed_ws(h: &mut WsHandle<SplitMix64>, now: Instant, event: TcpEvent) {
+    match event {
+        TcpEvent::Connected => h.handle_connected(now),
+        TcpEvent::Failed(why) => h.handle_connect_failed(now, why),
+        TcpEvent::Data(d) => h.handle_bytes(now, &d),
+        TcpEvent::Closed => h.handle_peer_closed(now),
+    }
+}
+
+fn handle_event_params(
+    id: HandleId,
+    ev: HandleEvent,
+    (status, error): (Status, Option<&str>),
+) -> (HandleId, &'static str, Value) {
+    match ev {
+        HandleEvent::StatusChange(s) => {
+            let err = if s == Status::Error { error } else { None };
+            let _ = status;
+            (id, "handle_status_change", status_params(id, s, err))
+        }
+        HandleEvent::DataReady => (id, "handle_data_ready", id_params(id)),
+    }
+}
+
+fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
