@@ -27,6 +27,7 @@
 mod link;
 mod medium;
 mod range;
+mod world;
 
 pub use link::LinkModel;
 pub use medium::{
@@ -34,3 +35,4 @@ pub use medium::{
     MAX_OPEN_CHANNELS,
 };
 pub use range::{Position, RangeConfig};
+pub use world::{EventRecord, NodeId, TransmitRecord, World, WorldStats};

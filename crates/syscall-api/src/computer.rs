@@ -210,14 +210,25 @@ impl Computer {
     /// Starts (`on`) or stops raw `modem_message` delivery of `channel` on `device` to `pid`
     /// (what `devlisten` plus `modem.open` give a Phoenix process). The channel stays open while
     /// any listener holds it. Returns false for an unknown device.
-    pub fn raw_listen(&mut self, now: Instant, pid: Pid, device: &str, channel: u16, on: bool) -> bool {
+    pub fn raw_listen(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        device: &str,
+        channel: u16,
+        on: bool,
+    ) -> bool {
         self.advance(now);
         let Some(d) = self.modems.iter().find(|d| d.as_str() == device).cloned() else {
             return false;
         };
         let key = (d.clone(), channel);
         let set = self.raw.entry(key.clone()).or_default();
-        let changed = if on { set.insert(pid) } else { set.remove(&pid) };
+        let changed = if on {
+            set.insert(pid)
+        } else {
+            set.remove(&pid)
+        };
         if set.is_empty() {
             self.raw.remove(&key);
         }
@@ -236,7 +247,12 @@ impl Computer {
     /// `rednet.host` does: `Reserved hostname` for `localhost`; while rednet is open somewhere
     /// a 2 s lookup first checks that no other computer answers for the name (a conflict is
     /// dropped silently, as the host has no program waiting for the answer).
-    pub fn rednet_host(&mut self, now: Instant, protocol: &str, hostname: &str) -> Result<(), SyscallError> {
+    pub fn rednet_host(
+        &mut self,
+        now: Instant,
+        protocol: &str,
+        hostname: &str,
+    ) -> Result<(), SyscallError> {
         self.advance(now);
         self.rednet
             .host(now, protocol.into(), hostname.into())

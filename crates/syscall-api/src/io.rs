@@ -4,7 +4,7 @@ use modem_value::{Instant, Value};
 
 use crate::handles::Pid;
 
-pub use handle_fsm::NetOutput;
+pub use handle_fsm::{ConnectFailure, NetOutput};
 pub use pip_core::Device;
 
 /// Names one TCP (or TLS) connection the stack asked the host to open, for HTTP and WebSocket

@@ -72,7 +72,12 @@ impl Computer {
         }
     }
 
-    fn psp_method(&mut self, id: HandleId, method: &str, args: &[Value]) -> Result<Vec<Value>, SyscallError> {
+    fn psp_method(
+        &mut self,
+        id: HandleId,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>, SyscallError> {
         match method {
             "status" => Ok(match self.psp.status(id) {
                 Some((s, e)) => status_values(s.as_str(), e),
@@ -80,12 +85,17 @@ impl Computer {
             }),
             "read" => {
                 self.psp.check_read(id).map_err(err)?;
-                let buf = self.psp.recv_buffer(id).ok_or_else(|| err("No such socket"))?;
+                let buf = self
+                    .psp
+                    .recv_buffer(id)
+                    .ok_or_else(|| err("No such socket"))?;
                 handle_fsm::read_stream(buf, args).map_err(err)
             }
             "write" => {
                 for v in args {
-                    self.psp.write(self.now, id, v.to_lua_string()).map_err(err)?;
+                    self.psp
+                        .write(self.now, id, v.to_lua_string())
+                        .map_err(err)?;
                 }
                 Ok(vec![])
             }
@@ -101,7 +111,12 @@ impl Computer {
         }
     }
 
-    fn pdp_method(&mut self, id: HandleId, method: &str, args: &[Value]) -> Result<Vec<Value>, SyscallError> {
+    fn pdp_method(
+        &mut self,
+        id: HandleId,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>, SyscallError> {
         match method {
             "status" => Ok(vec![Value::from_static(if self.pdp.contains(id) {
                 "open"
@@ -127,7 +142,12 @@ impl Computer {
         }
     }
 
-    fn rednet_method(&mut self, id: HandleId, method: &str, args: &[Value]) -> Result<Vec<Value>, SyscallError> {
+    fn rednet_method(
+        &mut self,
+        id: HandleId,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>, SyscallError> {
         let Some(Kind::Rednet(h)) = self.handles.get_internal_mut(id) else {
             return Err(err("No such socket"));
         };
@@ -141,7 +161,10 @@ impl Computer {
                 let (target, protocol) = (h.target, h.protocol.clone());
                 for v in args {
                     let r = match target {
-                        Some(t) => self.rednet.send(self.now, f64::from(t), v.clone(), protocol.clone()),
+                        Some(t) => {
+                            self.rednet
+                                .send(self.now, f64::from(t), v.clone(), protocol.clone())
+                        }
                         None => self.rednet.broadcast(self.now, v.clone(), protocol.clone()),
                     };
                     r.map_err(err)?;
@@ -210,7 +233,13 @@ impl Computer {
         }
     }
 
-    fn web_method(&mut self, pid: Pid, id: HandleId, method: &str, args: &[Value]) -> Result<Vec<Value>, SyscallError> {
+    fn web_method(
+        &mut self,
+        pid: Pid,
+        id: HandleId,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>, SyscallError> {
         let request = match self.handles.get_internal_mut(id) {
             Some(Kind::HttpRequest { tcp, request }) => Some((*tcp, *request)),
             _ => None,
@@ -229,15 +258,25 @@ impl Computer {
                 "requestHeaders" => Ok(vec![r.request_headers()]),
                 "setResponseCode" => {
                     let code = crate::args::Args(args).num(1)?;
-                    let code = if (0.0..=65535.0).contains(&code) { code as u16 } else { 0 };
-                    let reason = crate::args::Args(args).opt_str(2)?.map(|s| s.to_string_lossy());
-                    r.set_response_code(code, reason.as_deref()).map(|()| vec![]).map_err(err)
+                    let code = if (0.0..=65535.0).contains(&code) {
+                        code as u16
+                    } else {
+                        0
+                    };
+                    let reason = crate::args::Args(args)
+                        .opt_str(2)?
+                        .map(|s| s.to_string_lossy());
+                    r.set_response_code(code, reason.as_deref())
+                        .map(|()| vec![])
+                        .map_err(err)
                 }
                 "setResponseHeader" => {
                     let a = crate::args::Args(args);
                     let name = a.str(1)?.to_string_lossy();
                     let value = a.str(2)?.clone();
-                    r.set_response_header(&name, &value).map(|()| vec![]).map_err(err)
+                    r.set_response_header(&name, &value)
+                        .map(|()| vec![])
+                        .map_err(err)
                 }
                 _ => Err(no_method()),
             };

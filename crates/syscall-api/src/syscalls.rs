@@ -40,13 +40,31 @@ impl From<uri::UriError> for SyscallError {
 
 /// The syscalls that only root may make (for `ipconfig`, only with `info`).
 pub const ROOT_ONLY: &[&str] = &[
-    "routeadd", "routedel", "arpset", "arpadd", "arpdel", "netcontrol", "netevent",
+    "routeadd",
+    "routedel",
+    "arpset",
+    "arpadd",
+    "arpdel",
+    "netcontrol",
+    "netevent",
 ];
 
 /// Every syscall name this crate serves.
 pub const SYSCALLS: &[&str] = &[
-    "connect", "listen", "unlisten", "ipconfig", "routelist", "routeadd", "routedel", "arplist",
-    "arpset", "arpadd", "arpdel", "netcontrol", "netevent", "checkuri",
+    "connect",
+    "listen",
+    "unlisten",
+    "ipconfig",
+    "routelist",
+    "routeadd",
+    "routedel",
+    "arplist",
+    "arpset",
+    "arpadd",
+    "arpdel",
+    "netcontrol",
+    "netevent",
+    "checkuri",
 ];
 
 fn port_of(uri: &Uri) -> Result<Option<u16>, SyscallError> {
@@ -59,7 +77,9 @@ fn port_of(uri: &Uri) -> Result<Option<u16>, SyscallError> {
 }
 
 fn host_ip(uri: &Uri) -> Result<Ipv4Addr, SyscallError> {
-    Ok(addr::parse_ip(uri.host.as_deref().unwrap_or("").as_bytes())?)
+    Ok(addr::parse_ip(
+        uri.host.as_deref().unwrap_or("").as_bytes(),
+    )?)
 }
 
 fn table_number(v: Option<f64>, default: u32) -> Result<u32, SyscallError> {
@@ -105,7 +125,9 @@ impl Computer {
                     Some(n) if n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => {
                         Some(n as u32)
                     }
-                    Some(_) => return Err(SyscallError::msg("bad argument #3 (number out of range)")),
+                    Some(_) => {
+                        return Err(SyscallError::msg("bad argument #3 (number out of range)"))
+                    }
                 };
                 self.pip.arp_set(&dev, ip, id)?;
                 Ok(vec![])
@@ -124,7 +146,9 @@ impl Computer {
                 let hops = match a.opt_num(4)? {
                     None => None,
                     Some(n) if (1.0..=f64::from(u32::MAX)).contains(&n) => Some(n as u32),
-                    Some(_) => return Err(SyscallError::msg("bad argument #4 (number out of range)")),
+                    Some(_) => {
+                        return Err(SyscallError::msg("bad argument #4 (number out of range)"))
+                    }
                 };
                 self.pip.netcontrol(self.now, ip, mt, err, hops);
                 Ok(vec![])
@@ -169,7 +193,9 @@ impl Computer {
             }
         };
         let device = if options.as_table().is_some() {
-            Fields(options).opt_str("device")?.map(|d| d.to_string_lossy())
+            Fields(options)
+                .opt_str("device")?
+                .map(|d| d.to_string_lossy())
         } else {
             None
         };
@@ -234,7 +260,8 @@ impl Computer {
         let port = port_of(uri)?;
         let id = self.handles.peek_next_id();
         let ifaces = self.all_interfaces();
-        self.pdp.connect(self.now, &mut self.rng, id, ip, port, ifaces)?;
+        self.pdp
+            .connect(self.now, &mut self.rng, id, ip, port, ifaces)?;
         self.handles
             .insert(pid, Kind::Pdp)
             .map_err(|e| SyscallError::msg(e.to_string()))?;
@@ -319,7 +346,11 @@ impl Computer {
                         self.pdp_listeners.insert(p, id);
                     }
                 }
-                let kind = if uri.scheme == Scheme::Psp { Kind::Psp } else { Kind::Pdp };
+                let kind = if uri.scheme == Scheme::Psp {
+                    Kind::Psp
+                } else {
+                    Kind::Pdp
+                };
                 self.handles
                     .insert(pid, kind)
                     .map_err(|e| SyscallError::msg(e.to_string()))?;
@@ -389,7 +420,10 @@ impl Computer {
         };
         let f = Fields(a.get(2));
         let change = IpConfigChange {
-            ip: f.opt_str_or_num("ip")?.map(addr::ip_from_value).transpose()?,
+            ip: f
+                .opt_str_or_num("ip")?
+                .map(addr::ip_from_value)
+                .transpose()?,
             prefix: f
                 .opt_str_or_num("netmask")?
                 .map(addr::prefix_from_value)
@@ -409,13 +443,11 @@ impl Computer {
             });
         }
         let f = Fields(opts);
-        let source = f
-            .opt_str_or_num("source")?
-            .ok_or(SyscallError::BadField {
-                field: "source",
-                expected: "string",
-                got: modem_value::Kind::Nil,
-            })?;
+        let source = f.opt_str_or_num("source")?.ok_or(SyscallError::BadField {
+            field: "source",
+            expected: "string",
+            got: modem_value::Kind::Nil,
+        })?;
         let ip = addr::ip_from_value(source)?;
         let prefix = f
             .opt_str_or_num("sourceNetmask")?
@@ -424,7 +456,14 @@ impl Computer {
             .unwrap_or(32);
         let action = RouteAction::parse(f.option(
             "action",
-            &["unicast", "broadcast", "local", "unreachable", "prohibit", "blackhole"],
+            &[
+                "unicast",
+                "broadcast",
+                "local",
+                "unreachable",
+                "prohibit",
+                "blackhole",
+            ],
         )?)?;
         let device = f.opt_str("device")?.map(|d| d.to_string_lossy());
         if action.needs_device() && device.is_none() {
@@ -438,7 +477,10 @@ impl Computer {
             Some(d) => Some(Device::new(&self.device_arg(Args(&[Value::from(d)]), 1)?)),
             None => None,
         };
-        let gateway = f.opt_str_or_num("destination")?.map(addr::ip_from_value).transpose()?;
+        let gateway = f
+            .opt_str_or_num("destination")?
+            .map(addr::ip_from_value)
+            .transpose()?;
         if action == RouteAction::Unicast && gateway.is_none() {
             return Err(SyscallError::BadField {
                 field: "destination",
@@ -455,7 +497,11 @@ impl Computer {
             net: addr::network(ip, prefix),
             action,
             device,
-            gateway: if action == RouteAction::Unicast { gateway } else { None },
+            gateway: if action == RouteAction::Unicast {
+                gateway
+            } else {
+                None
+            },
         };
         Ok(self.pip.route_add(table, route)?)
     }
@@ -503,11 +549,9 @@ impl Computer {
                 .host
                 .as_deref()
                 .is_some_and(|h| addr::parse_ip(h.as_bytes()).is_ok()),
-            Scheme::Http | Scheme::Https => {
-                handle_fsm::http::HttpOptions::new(uri.text.clone())
-                    .prepare(None)
-                    .is_ok()
-            }
+            Scheme::Http | Scheme::Https => handle_fsm::http::HttpOptions::new(uri.text.clone())
+                .prepare(None)
+                .is_ok(),
             Scheme::Ws | Scheme::Wss => url::Url::parse(&uri.text)
                 .is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty())),
             Scheme::Module(_) => true,

@@ -113,8 +113,13 @@ fn id_params(id: HandleId) -> Value {
 
 impl Computer {
     /// `connect` for http/https: a handle in `ready`.
-    pub(crate) fn connect_http(&mut self, pid: Pid, options: &Value) -> Result<Value, SyscallError> {
-        let opts = HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
+    pub(crate) fn connect_http(
+        &mut self,
+        pid: Pid,
+        options: &Value,
+    ) -> Result<Value, SyscallError> {
+        let opts =
+            HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
         let state = HttpState {
             handle: HttpHandle::new(opts),
             client: None,
@@ -130,10 +135,16 @@ impl Computer {
 
     /// `connect` for ws/wss: a handle in `connecting`, or `nil, message` on a synchronous
     /// refusal.
-    pub(crate) fn connect_ws(&mut self, pid: Pid, options: &Value) -> Result<Vec<Value>, SyscallError> {
-        let opts = HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
+    pub(crate) fn connect_ws(
+        &mut self,
+        pid: Pid,
+        options: &Value,
+    ) -> Result<Vec<Value>, SyscallError> {
+        let opts =
+            HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
         let rng = SplitMix64::new(self.web.rng.next_u64());
-        let handle = match WsHandle::connect(self.now, &opts.url, &opts.headers, opts.encoding, rng) {
+        let handle = match WsHandle::connect(self.now, &opts.url, &opts.headers, opts.encoding, rng)
+        {
             Ok(h) => h,
             Err(msg) => return Ok(vec![Value::Nil, Value::from(msg)]),
         };
@@ -398,7 +409,11 @@ impl Computer {
                     }
                     ServerEvent::StatusChange(rid, status) => {
                         if let Some(&hid) = s.requests.get(&rid) {
-                            events.push((hid, "handle_status_change", status_params(hid, status, None)));
+                            events.push((
+                                hid,
+                                "handle_status_change",
+                                status_params(hid, status, None),
+                            ));
                         }
                     }
                 }
@@ -416,7 +431,10 @@ impl Computer {
             let Some(owner) = self.handles.owner(lid) else {
                 continue;
             };
-            let Ok(hid) = self.handles.insert(owner, Kind::HttpRequest { tcp, request: rid }) else {
+            let Ok(hid) = self
+                .handles
+                .insert(owner, Kind::HttpRequest { tcp, request: rid })
+            else {
                 continue;
             };
             if let Some(s) = self.web.servers.get_mut(&tcp) {

@@ -1,0 +1,451 @@
+//! [`World`]: many Phoenix computers on one [`Medium`], driven on a virtual clock.
+//!
+//! The world is the reference host runtime: it does for each [`Computer`] exactly what an
+//! emulator does — applies its channel opens/closes and transmits to the modems, feeds it the
+//! modem messages that reach it, wakes it at its deadline, and connects the TCP requests of its
+//! HTTP and WebSocket handles to other computers' `listen("http://…")` servers inside the
+//! simulation. Events for processes are recorded in order for scripts and tests to inspect.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use modem_value::{Duration, Instant, SplitMix64, Table, Value};
+use syscall_api::io::{ConnectFailure, NetOutput};
+use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, SyscallError, TcpEvent, TcpId};
+
+use crate::medium::{Medium, ModemId, ModemKind};
+
+/// A computer of the world, by the order it was added.
+pub type NodeId = usize;
+
+/// A process event a computer raised.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    /// When.
+    pub at: Instant,
+    /// Which computer (node).
+    pub node: NodeId,
+    /// Which process.
+    pub pid: u32,
+    /// Event name.
+    pub name: &'static str,
+    /// Event parameters.
+    pub params: Value,
+}
+
+/// One transmit, for traces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransmitRecord {
+    /// When.
+    pub at: Instant,
+    /// The sending computer (node).
+    pub node: NodeId,
+    /// The modem's device path on that computer.
+    pub device: String,
+    /// Channel.
+    pub channel: u16,
+    /// Reply channel.
+    pub reply_channel: u16,
+    /// Payload.
+    pub message: Value,
+}
+
+impl TransmitRecord {
+    /// One JSON line (the trace format of the simulator): time in ms, node, device, channels
+    /// and the payload in modem-value's JSON mapping.
+    pub fn to_json_line(&self) -> String {
+        let mut t = Table::with_capacity(6);
+        t.set("t", Value::from(self.at.as_millis()));
+        t.set("node", Value::from(self.node));
+        t.set("device", Value::from(self.device.as_str()));
+        t.set("channel", Value::from(self.channel));
+        t.set("replyChannel", Value::from(self.reply_channel));
+        t.set("message", self.message.clone());
+        Value::Table(t).to_json()
+    }
+}
+
+struct Node {
+    computer: Computer,
+    /// device path → modem in the medium.
+    modems: BTreeMap<String, ModemId>,
+    /// The host name other computers' HTTP/WS clients use to reach this one.
+    hostname: String,
+}
+
+/// Counters of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorldStats {
+    /// Transmits applied to the medium.
+    pub transmits: u64,
+    /// Modem messages delivered to computers.
+    pub deliveries: u64,
+    /// Process events raised.
+    pub events: u64,
+    /// Bytes moved over simulated TCP.
+    pub tcp_bytes: u64,
+}
+
+/// Many computers on one medium. See the [module docs](self).
+pub struct World {
+    medium: Medium,
+    nodes: Vec<Node>,
+    /// Medium modem → (node, device path).
+    modem_owner: Vec<(NodeId, String)>,
+    now: Instant,
+    events: Vec<EventRecord>,
+    trace: Option<Vec<TransmitRecord>>,
+    stats: WorldStats,
+    listeners: BTreeMap<(String, u16), NodeId>,
+    pipes: BTreeMap<(NodeId, TcpId), (NodeId, TcpId)>,
+    tcp_queue: VecDeque<(NodeId, TcpId, TcpEvent)>,
+}
+
+impl World {
+    /// An empty world on `medium`.
+    pub fn new(medium: Medium) -> Self {
+        World {
+            medium,
+            nodes: Vec::new(),
+            modem_owner: Vec::new(),
+            now: Instant::ZERO,
+            events: Vec::new(),
+            trace: None,
+            stats: WorldStats::default(),
+            listeners: BTreeMap::new(),
+            pipes: BTreeMap::new(),
+            tcp_queue: VecDeque::new(),
+        }
+    }
+
+    /// Records every transmit from now on (see [`World::trace`]).
+    pub fn enable_trace(&mut self) {
+        self.trace.get_or_insert_with(Vec::new);
+    }
+
+    /// The transmits recorded since [`World::enable_trace`].
+    pub fn trace(&self) -> &[TransmitRecord] {
+        self.trace.as_deref().unwrap_or(&[])
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> WorldStats {
+        self.stats
+    }
+
+    /// The medium (for its statistics).
+    pub fn medium(&self) -> &Medium {
+        &self.medium
+    }
+
+    /// Adds a computer whose modems are `modems` (device path and placement), seeded with
+    /// `seed`. Its HTTP host name is `hostname`.
+    pub fn add_computer(
+        &mut self,
+        config: ComputerConfig,
+        modems: &[(&str, ModemKind)],
+        hostname: &str,
+        seed: u64,
+    ) -> NodeId {
+        let mut cfg = config;
+        cfg.modems = modems.iter().map(|(d, _)| d.to_string()).collect();
+        let computer_id = cfg.id;
+        let computer = Computer::new(cfg, &mut SplitMix64::new(seed));
+        let node = self.nodes.len();
+        let mut map = BTreeMap::new();
+        for (device, kind) in modems {
+            let m = self.medium.add_modem(computer_id, *kind);
+            self.modem_owner.push((node, device.to_string()));
+            map.insert(device.to_string(), m);
+        }
+        self.nodes.push(Node {
+            computer,
+            modems: map,
+            hostname: hostname.to_string(),
+        });
+        self.flush();
+        node
+    }
+
+    /// Number of computers.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the world has no computers.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// A computer, to inspect it.
+    pub fn computer(&self, node: NodeId) -> &Computer {
+        &self.nodes[node].computer
+    }
+
+    /// A computer, for host-level calls (processes, raw listeners); call [`World::flush`]
+    /// after changing it.
+    pub fn computer_mut(&mut self, node: NodeId) -> &mut Computer {
+        &mut self.nodes[node].computer
+    }
+
+    /// A syscall on `node` by `pid`, with everything it causes applied.
+    pub fn syscall(
+        &mut self,
+        node: NodeId,
+        pid: u32,
+        root: bool,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>, SyscallError> {
+        let now = self.now;
+        let r = self.nodes[node]
+            .computer
+            .syscall(now, pid, root, name, args);
+        self.flush();
+        r
+    }
+
+    /// A handle method on `node` by `pid`, with everything it causes applied.
+    pub fn method(
+        &mut self,
+        node: NodeId,
+        pid: u32,
+        handle: u64,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>, SyscallError> {
+        let now = self.now;
+        let r = self.nodes[node]
+            .computer
+            .handle_method(now, pid, handle, method, args);
+        self.flush();
+        r
+    }
+
+    /// Every event recorded so far, in order.
+    pub fn events(&self) -> &[EventRecord] {
+        &self.events
+    }
+
+    /// Removes and returns the recorded events.
+    pub fn take_events(&mut self) -> Vec<EventRecord> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// The earliest deadline of the medium and every computer.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let mut next = self.medium.poll_timeout();
+        for n in &self.nodes {
+            next = match (next, n.computer.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        next
+    }
+
+    /// Runs the world until `until`, handling every deadline on the way in time order.
+    pub fn run_until(&mut self, until: Instant) {
+        while let Some(t) = self.next_deadline() {
+            if t > until {
+                break;
+            }
+            self.now = self.now.max(t);
+            self.step();
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// Runs the world for `d` of virtual time.
+    pub fn run_for(&mut self, d: Duration) {
+        let until = self.now + d;
+        self.run_until(until);
+    }
+
+    /// Runs until `pred` holds (checked after every step) or `limit` of virtual time passed.
+    /// Returns whether `pred` held.
+    pub fn run_until_event(
+        &mut self,
+        limit: Duration,
+        mut pred: impl FnMut(&World) -> bool,
+    ) -> bool {
+        let until = self.now + limit;
+        loop {
+            if pred(self) {
+                return true;
+            }
+            match self.next_deadline() {
+                Some(t) if t <= until => {
+                    self.now = self.now.max(t);
+                    self.step();
+                }
+                _ => {
+                    self.now = until;
+                    return pred(self);
+                }
+            }
+        }
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        for n in &mut self.nodes {
+            if n.computer.poll_timeout().is_some_and(|t| t <= now) {
+                n.computer.handle_timeout(now);
+            }
+        }
+        self.flush();
+    }
+
+    /// Applies every output of every computer and delivers everything due now, until quiet.
+    pub fn flush(&mut self) {
+        loop {
+            let mut progress = false;
+            for node in 0..self.nodes.len() {
+                while let Some(o) = self.nodes[node].computer.poll_output() {
+                    progress = true;
+                    self.apply(node, o);
+                }
+            }
+            while let Some((node, tcp, ev)) = self.tcp_queue.pop_front() {
+                progress = true;
+                if let TcpEvent::Data(d) = &ev {
+                    self.stats.tcp_bytes += d.len() as u64;
+                }
+                let now = self.now;
+                self.nodes[node].computer.handle_tcp(now, tcp, ev);
+            }
+            while let Some(d) = self.medium.poll_delivery(self.now) {
+                progress = true;
+                self.stats.deliveries += 1;
+                let Some((node, device)) = self.modem_owner.get(d.modem.0).cloned() else {
+                    continue;
+                };
+                let now = self.now;
+                self.nodes[node].computer.handle_modem_message(
+                    now,
+                    &device,
+                    d.channel,
+                    d.reply_channel,
+                    &d.message,
+                    d.distance,
+                );
+            }
+            if !progress {
+                return;
+            }
+        }
+    }
+
+    fn modem(&self, node: NodeId, device: &str) -> Option<ModemId> {
+        self.nodes[node].modems.get(device).copied()
+    }
+
+    fn apply(&mut self, node: NodeId, o: Output) {
+        match o {
+            Output::Transmit {
+                device,
+                channel,
+                reply_channel,
+                message,
+            } => {
+                let Some(m) = self.modem(node, device.as_str()) else {
+                    return;
+                };
+                self.stats.transmits += 1;
+                if let Some(trace) = self.trace.as_mut() {
+                    trace.push(TransmitRecord {
+                        at: self.now,
+                        node,
+                        device: device.to_string(),
+                        channel,
+                        reply_channel,
+                        message: message.clone(),
+                    });
+                }
+                let _ = self
+                    .medium
+                    .transmit(self.now, m, channel, reply_channel, &message);
+            }
+            Output::OpenChannel { device, channel } => {
+                if let Some(m) = self.modem(node, device.as_str()) {
+                    // The 129th channel fails on a real modem too; the stack sees no reply.
+                    let _ = self.medium.open(m, channel);
+                }
+            }
+            Output::CloseChannel { device, channel } => {
+                if let Some(m) = self.modem(node, device.as_str()) {
+                    let _ = self.medium.close(m, channel);
+                }
+            }
+            Output::Event { pid, name, params } => {
+                self.stats.events += 1;
+                self.events.push(EventRecord {
+                    at: self.now,
+                    node,
+                    pid,
+                    name,
+                    params,
+                });
+            }
+            Output::TcpListen { port } => {
+                let host = self.nodes[node].hostname.clone();
+                self.listeners.insert((host, port), node);
+            }
+            Output::TcpUnlisten { port } => {
+                let host = self.nodes[node].hostname.clone();
+                if self.listeners.get(&(host.clone(), port)) == Some(&node) {
+                    self.listeners.remove(&(host, port));
+                }
+            }
+            Output::Tcp { conn, op } => self.tcp(node, conn, op),
+        }
+    }
+
+    fn tcp(&mut self, node: NodeId, conn: TcpId, op: NetOutput) {
+        match op {
+            NetOutput::Connect { host, port, tls } => {
+                let target = self.listeners.get(&(host, port)).copied();
+                let peer_name = self.nodes[node].hostname.clone();
+                let accepted = match target {
+                    Some(t) if !tls => {
+                        let now = self.now;
+                        self.nodes[t]
+                            .computer
+                            .handle_tcp_accept(now, port, &peer_name)
+                            .map(|id| (t, id))
+                    }
+                    _ => None,
+                };
+                match accepted {
+                    Some(other) => {
+                        self.pipes.insert((node, conn), other);
+                        self.pipes.insert(other, (node, conn));
+                        self.tcp_queue.push_back((node, conn, TcpEvent::Connected));
+                    }
+                    None => self.tcp_queue.push_back((
+                        node,
+                        conn,
+                        TcpEvent::Failed(ConnectFailure::CouldNotConnect),
+                    )),
+                }
+            }
+            NetOutput::Send(bytes) => {
+                if let Some(&(n, c)) = self.pipes.get(&(node, conn)) {
+                    self.tcp_queue.push_back((n, c, TcpEvent::Data(bytes)));
+                }
+            }
+            NetOutput::Close => {
+                if let Some(other) = self.pipes.remove(&(node, conn)) {
+                    self.pipes.remove(&other);
+                    self.tcp_queue
+                        .push_back((other.0, other.1, TcpEvent::Closed));
+                }
+            }
+        }
+    }
+}
