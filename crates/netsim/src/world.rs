@@ -85,7 +85,7 @@ pub struct WorldStats {
     pub tcp_bytes: u64,
 }
 
-/// Many computers on one medium. See the [module docs](self).
+/// Many computers on one medium, driven as an emulator drives them (see the crate docs).
 pub struct World {
     medium: Medium,
     nodes: Vec<Node>,

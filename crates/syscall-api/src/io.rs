@@ -13,7 +13,7 @@ pub use pip_core::Device;
 pub struct TcpId(pub u64);
 
 /// Something the host must do or deliver, drained with
-/// [`NetworkStack::poll_output`](crate::NetworkStack::poll_output).
+/// [`NetworkStack::poll_output`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
     /// `modem.transmit(channel, reply_channel, message)` on `device`.
