@@ -18,7 +18,8 @@ pub const MAX_WIRE_NUMBER: u64 = 1 << 53;
 /// `sequence` is required; `sequence`, `acknowledgement` and `windowSize` must be non-negative
 /// integers up to 2^53; the flags must be booleans when present; `payload` must be a string
 /// (Phoenix drops a segment whose payload is anything else). Encoding writes exactly the fields
-/// that are set, so the constructors below produce the shapes of spec §10.2.
+/// that are set, so the constructors below produce the shapes of spec §10.2; numbers above
+/// [`MAX_WIRE_NUMBER`] are written as that maximum.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
     /// `sequence`: the message's sequence number (messages are counted, not bytes).
@@ -127,6 +128,13 @@ fn wire_int(v: Option<f64>, field: &'static str) -> Result<Option<u64>, DecodeEr
     }
 }
 
+/// A number for the wire. Values above 2^53 are written as 2^53: only a peer that uses sequence
+/// numbers at the very top of the range can make us compute one (its sequence + 1, or + its
+/// window in an unknown-socket RST), and the receiver's decoder would reject it otherwise.
+fn wire_num(n: u64) -> Value {
+    Value::Num(n.min(MAX_WIRE_NUMBER) as f64)
+}
+
 /// Checks the common envelope: `PhoenixNetworking` truthy and `type` equal to `ty`.
 pub(crate) fn check_envelope(value: &Value, ty: &'static str) -> Result<(), DecodeError> {
     value.expect_table("(value)")?;
@@ -166,12 +174,12 @@ impl WireMessage for Segment {
         let mut t = Table::with_capacity(9);
         t.set("PhoenixNetworking", Value::Bool(true));
         t.set("type", Value::from_static("socket"));
-        t.set("sequence", Value::Num(self.sequence as f64));
+        t.set("sequence", wire_num(self.sequence));
         if let Some(a) = self.acknowledgement {
-            t.set("acknowledgement", Value::Num(a as f64));
+            t.set("acknowledgement", wire_num(a));
         }
         if let Some(w) = self.window_size {
-            t.set("windowSize", Value::Num(w as f64));
+            t.set("windowSize", wire_num(w));
         }
         if self.synchronize {
             t.set("synchronize", Value::Bool(true));

@@ -105,6 +105,13 @@ pub(crate) struct Conn<I> {
     hs_ack_seq: Option<u64>,
 }
 
+/// The peer's advertised window as we honour it (Q-PSP7): at least 1 (a zero window would stall
+/// the connection for good, as PSP has no window probes) and at most our own 256 (no Phoenix
+/// peer advertises more, and it bounds what a peer can make us keep in flight).
+fn usable_window(w: u64) -> u64 {
+    w.clamp(1, WINDOW)
+}
+
 /// Initial sequence number: `floor(random() * 2^40)` (spec §2.4).
 pub(crate) fn initial_sequence(rng: &mut impl modem_value::RandomSource) -> u64 {
     (rng.unit_f64() * (1u64 << 40) as f64) as u64
@@ -198,7 +205,7 @@ impl<I: Clone> Conn<I> {
         c.iface = Some(iface);
         c.rcv_nxt = syn.sequence.saturating_add(1);
         c.hs_ack_seq = Some(c.rcv_nxt);
-        c.peer_window = syn.window_size.unwrap_or(0).max(1);
+        c.peer_window = usable_window(syn.window_size.unwrap_or(0));
         c.deadline = Some(now + SYN_RECEIVED_FIRST_RETRY);
         c.origin = Some(origin);
         c.holds = holds;
@@ -459,7 +466,7 @@ impl<I: Clone> Conn<I> {
         self.local_ip = Some(local_ip);
         self.snd_acked = self.iss.saturating_add(1);
         self.rcv_nxt = seg.sequence.saturating_add(1);
-        self.peer_window = seg.window_size.unwrap_or(WINDOW).max(1);
+        self.peer_window = usable_window(seg.window_size.unwrap_or(WINDOW));
         self.state = State::Connected;
         self.deadline = None;
         self.syn_resend_at = None;
@@ -544,7 +551,7 @@ impl<I: Clone> Conn<I> {
                 self.snd_acked = self.iss.saturating_add(1);
                 self.deadline = None;
                 if let Some(w) = seg.window_size {
-                    self.peer_window = w.max(1);
+                    self.peer_window = usable_window(w);
                 }
                 if let Some(o) = self.origin.take() {
                     out.events.push_back(PspEvent::NetworkRequest {
@@ -573,7 +580,7 @@ impl<I: Clone> Conn<I> {
                 self.cumulative_ack(now, ack_cum);
                 if self.state == State::Connected {
                     if let Some(w) = seg.window_size {
-                        self.peer_window = w.max(1);
+                        self.peer_window = usable_window(w);
                     }
                 }
                 let fin_acked = self.fin_seq.is_some_and(|f| ack >= f);
