@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use modem_value::{Duration, Instant, SplitMix64, Table, Value};
-use syscall_api::io::{ConnectFailure, NetOutput};
+use rednet_codec::{Completion, Delivered, Endpoint, ModemId as RnModem, ModemOp, Repeater};
+use syscall_api::io::{ConnectFailure, Device, NetOutput};
 use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, SyscallError, TcpEvent, TcpId};
 
 use crate::medium::{Medium, ModemId, ModemKind};
@@ -64,12 +65,101 @@ impl TransmitRecord {
     }
 }
 
+/// What runs on a node.
+enum Machine {
+    /// A Phoenix computer: the whole stack of `syscall-api`.
+    Phoenix(Box<Computer>),
+    /// A CraftOS computer running `repeat` (rednet-codec's [`Repeater`]).
+    Repeater(Box<Repeater>),
+    /// A CraftOS computer using the `rednet` API (rednet-codec's [`Endpoint`]).
+    CraftOs(Box<Endpoint<SplitMix64>>),
+}
+
 struct Node {
-    computer: Computer,
+    machine: Machine,
     /// device path → modem in the medium.
     modems: BTreeMap<String, ModemId>,
     /// The host name other computers' HTTP/WS clients use to reach this one.
     hostname: String,
+    /// Rednet results of a CraftOS node, for scripts.
+    completions: Vec<Completion>,
+    /// Rednet messages delivered to a CraftOS node, for scripts.
+    rednet_inbox: Vec<Delivered>,
+}
+
+impl Node {
+    fn poll_timeout(&self) -> Option<Instant> {
+        match &self.machine {
+            Machine::Phoenix(c) => c.poll_timeout(),
+            Machine::Repeater(r) => r.poll_timeout(),
+            Machine::CraftOs(e) => e.poll_timeout(),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match &mut self.machine {
+            Machine::Phoenix(c) => c.handle_timeout(now),
+            Machine::Repeater(r) => r.handle_timeout(now),
+            Machine::CraftOs(e) => e.handle_timeout(now),
+        }
+    }
+
+    fn handle_modem_message(
+        &mut self,
+        now: Instant,
+        device: &str,
+        channel: u16,
+        reply: u16,
+        message: &Value,
+        distance: Option<f64>,
+    ) {
+        match &mut self.machine {
+            Machine::Phoenix(c) => {
+                c.handle_modem_message(now, device, channel, reply, message, distance)
+            }
+            Machine::Repeater(r) => {
+                let _ =
+                    r.handle_modem_message(now, &RnModem::from(device), channel, reply, message);
+            }
+            Machine::CraftOs(e) => {
+                let _ =
+                    e.handle_modem_message(now, &RnModem::from(device), channel, reply, message);
+            }
+        }
+    }
+
+    /// The next output, with the rednet machines' modem operations translated.
+    fn poll_output(&mut self) -> Option<Output> {
+        let op = match &mut self.machine {
+            Machine::Phoenix(c) => return c.poll_output(),
+            Machine::Repeater(r) => r.poll_modem_op(),
+            Machine::CraftOs(e) => {
+                while let Some(c) = e.poll_completion() {
+                    self.completions.push(c);
+                }
+                while let Some(m) = e.poll_message() {
+                    self.rednet_inbox.push(m);
+                }
+                e.poll_modem_op()
+            }
+        }?;
+        Some(match op {
+            ModemOp::Open { modem, channel } => Output::OpenChannel {
+                device: Device::new(&modem.to_string()),
+                channel,
+            },
+            ModemOp::Close { modem, channel } => Output::CloseChannel {
+                device: Device::new(&modem.to_string()),
+                channel,
+            },
+            ModemOp::Transmit(t) => Output::Transmit {
+                device: Device::new(&t.modem.to_string()),
+                channel: t.channel,
+                reply_channel: t.reply_channel,
+                message: t.payload,
+            },
+        })
+    }
 }
 
 /// Counters of a run.
@@ -155,6 +245,42 @@ impl World {
         cfg.modems = modems.iter().map(|(d, _)| d.to_string()).collect();
         let computer_id = cfg.id;
         let computer = Computer::new(cfg, &mut SplitMix64::new(seed));
+        self.add_node(
+            computer_id,
+            Machine::Phoenix(Box::new(computer)),
+            modems,
+            hostname,
+        )
+    }
+
+    /// Adds a CraftOS computer running `repeat` on all its modems.
+    pub fn add_repeater(&mut self, id: u32, modems: &[(&str, ModemKind)], seed: u64) -> NodeId {
+        let mut r = Repeater::new(&mut SplitMix64::new(seed));
+        for (d, _) in modems {
+            r.attach_modem(RnModem::from(*d));
+        }
+        self.add_node(id, Machine::Repeater(Box::new(r)), modems, "")
+    }
+
+    /// Adds a CraftOS computer whose programs use the `rednet` API (drive it with
+    /// [`World::craftos_mut`]); rednet is opened on every modem.
+    pub fn add_craftos(&mut self, id: u32, modems: &[(&str, ModemKind)], seed: u64) -> NodeId {
+        let mut e = Endpoint::new(id, SplitMix64::new(seed));
+        for (d, _) in modems {
+            let m = RnModem::from(*d);
+            e.attach_modem(m.clone());
+            let _ = e.open(&m);
+        }
+        self.add_node(id, Machine::CraftOs(Box::new(e)), modems, "")
+    }
+
+    fn add_node(
+        &mut self,
+        computer_id: u32,
+        machine: Machine,
+        modems: &[(&str, ModemKind)],
+        hostname: &str,
+    ) -> NodeId {
         let node = self.nodes.len();
         let mut map = BTreeMap::new();
         for (device, kind) in modems {
@@ -163,12 +289,38 @@ impl World {
             map.insert(device.to_string(), m);
         }
         self.nodes.push(Node {
-            computer,
+            machine,
             modems: map,
             hostname: hostname.to_string(),
+            completions: Vec::new(),
+            rednet_inbox: Vec::new(),
         });
         self.flush();
         node
+    }
+
+    /// The rednet API of a CraftOS node; call [`World::flush`] after using it.
+    pub fn craftos_mut(&mut self, node: NodeId) -> Option<&mut Endpoint<SplitMix64>> {
+        match &mut self.nodes.get_mut(node)?.machine {
+            Machine::CraftOs(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Takes the finished rednet requests (`receive`, `lookup`, `host`) of a CraftOS node.
+    pub fn take_completions(&mut self, node: NodeId) -> Vec<Completion> {
+        self.nodes
+            .get_mut(node)
+            .map(|n| std::mem::take(&mut n.completions))
+            .unwrap_or_default()
+    }
+
+    /// Takes the `rednet_message`s a CraftOS node received.
+    pub fn take_rednet_inbox(&mut self, node: NodeId) -> Vec<Delivered> {
+        self.nodes
+            .get_mut(node)
+            .map(|n| std::mem::take(&mut n.rednet_inbox))
+            .unwrap_or_default()
     }
 
     /// Number of computers.
@@ -181,15 +333,24 @@ impl World {
         self.nodes.is_empty()
     }
 
-    /// A computer, to inspect it.
-    pub fn computer(&self, node: NodeId) -> &Computer {
-        &self.nodes[node].computer
+    /// A Phoenix computer, to inspect it (`None` for other nodes).
+    pub fn computer(&self, node: NodeId) -> Option<&Computer> {
+        match &self.nodes.get(node)?.machine {
+            Machine::Phoenix(c) => Some(c),
+            _ => None,
+        }
     }
 
-    /// A computer, for host-level calls (processes, raw listeners); call [`World::flush`]
-    /// after changing it.
+    /// A Phoenix computer, for host-level calls (processes, raw listeners); call
+    /// [`World::flush`] after changing it.
+    ///
+    /// # Panics
+    /// If `node` is not a Phoenix computer (a bug in the calling script).
     pub fn computer_mut(&mut self, node: NodeId) -> &mut Computer {
-        &mut self.nodes[node].computer
+        match &mut self.nodes[node].machine {
+            Machine::Phoenix(c) => c,
+            _ => panic!("node {node} is not a Phoenix computer"),
+        }
     }
 
     /// A syscall on `node` by `pid`, with everything it causes applied.
@@ -202,9 +363,10 @@ impl World {
         args: &[Value],
     ) -> Result<Vec<Value>, SyscallError> {
         let now = self.now;
-        let r = self.nodes[node]
-            .computer
-            .syscall(now, pid, root, name, args);
+        let r = match self.nodes.get_mut(node).map(|n| &mut n.machine) {
+            Some(Machine::Phoenix(c)) => c.syscall(now, pid, root, name, args),
+            _ => Err(SyscallError::msg("not a Phoenix computer")),
+        };
         self.flush();
         r
     }
@@ -219,9 +381,10 @@ impl World {
         args: &[Value],
     ) -> Result<Vec<Value>, SyscallError> {
         let now = self.now;
-        let r = self.nodes[node]
-            .computer
-            .handle_method(now, pid, handle, method, args);
+        let r = match self.nodes.get_mut(node).map(|n| &mut n.machine) {
+            Some(Machine::Phoenix(c)) => c.handle_method(now, pid, handle, method, args),
+            _ => Err(SyscallError::msg("not a Phoenix computer")),
+        };
         self.flush();
         r
     }
@@ -240,7 +403,7 @@ impl World {
     pub fn next_deadline(&self) -> Option<Instant> {
         let mut next = self.medium.poll_timeout();
         for n in &self.nodes {
-            next = match (next, n.computer.poll_timeout()) {
+            next = match (next, n.poll_timeout()) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
@@ -294,8 +457,8 @@ impl World {
     fn step(&mut self) {
         let now = self.now;
         for n in &mut self.nodes {
-            if n.computer.poll_timeout().is_some_and(|t| t <= now) {
-                n.computer.handle_timeout(now);
+            if n.poll_timeout().is_some_and(|t| t <= now) {
+                n.handle_timeout(now);
             }
         }
         self.flush();
@@ -306,7 +469,7 @@ impl World {
         loop {
             let mut progress = false;
             for node in 0..self.nodes.len() {
-                while let Some(o) = self.nodes[node].computer.poll_output() {
+                while let Some(o) = self.nodes[node].poll_output() {
                     progress = true;
                     self.apply(node, o);
                 }
@@ -317,7 +480,9 @@ impl World {
                     self.stats.tcp_bytes += d.len() as u64;
                 }
                 let now = self.now;
-                self.nodes[node].computer.handle_tcp(now, tcp, ev);
+                if let Machine::Phoenix(c) = &mut self.nodes[node].machine {
+                    c.handle_tcp(now, tcp, ev);
+                }
             }
             while let Some(d) = self.medium.poll_delivery(self.now) {
                 progress = true;
@@ -326,7 +491,7 @@ impl World {
                     continue;
                 };
                 let now = self.now;
-                self.nodes[node].computer.handle_modem_message(
+                self.nodes[node].handle_modem_message(
                     now,
                     &device,
                     d.channel,
@@ -414,10 +579,12 @@ impl World {
                 let accepted = match target {
                     Some(t) if !tls => {
                         let now = self.now;
-                        self.nodes[t]
-                            .computer
-                            .handle_tcp_accept(now, port, &peer_name)
-                            .map(|id| (t, id))
+                        match &mut self.nodes[t].machine {
+                            Machine::Phoenix(c) => {
+                                c.handle_tcp_accept(now, port, &peer_name).map(|id| (t, id))
+                            }
+                            _ => None,
+                        }
                     }
                     _ => None,
                 };

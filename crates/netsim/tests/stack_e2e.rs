@@ -625,3 +625,71 @@ fn http_request_served_by_listen_inside_the_simulation() {
         vec![Value::from("made it")]
     );
 }
+
+#[test]
+fn phoenix_rednet_reaches_craftos_through_a_repeater_and_answers_dns() {
+    let mut w = World::new(Medium::new());
+    let at = |x: f64| ModemKind::Wireless(Position::new(x, 64.0, 0.0));
+    let a = w.add_computer(
+        ComputerConfig::new(1, &[]),
+        &[("/top", at(0.0))],
+        "a.sim",
+        1,
+    );
+    w.add_repeater(2, &[("top", at(50.0))], 2);
+    let c = w.add_craftos(3, &[("back", at(100.0))], 3);
+    let now = w.now();
+    w.computer_mut(a).rednet_host(now, "chat", "alice").unwrap();
+    let h = id_of(
+        &w.syscall(
+            a,
+            1,
+            false,
+            "connect",
+            &[Value::from("rednet+chat://0.0.0.3")],
+        )
+        .unwrap(),
+    );
+    w.method(a, 1, h, "write", &[Value::from("hello")]).unwrap();
+    w.run_for(Duration::from_millis(100));
+    let inbox = w.take_rednet_inbox(c);
+    assert_eq!(
+        inbox.len(),
+        1,
+        "exactly once through the repeater: {inbox:?}"
+    );
+    assert_eq!(
+        (inbox[0].sender, &inbox[0].message),
+        (1.0, &Value::from("hello"))
+    );
+    assert_eq!(inbox[0].protocol, Value::from("chat"));
+
+    // CraftOS answers on the Phoenix handle's protocol; Phoenix receives it once.
+    let now = w.now();
+    w.craftos_mut(c)
+        .unwrap()
+        .send(now, 1.0, Value::from("hi back"), Some("chat".into()))
+        .unwrap();
+    w.flush();
+    w.run_for(Duration::from_millis(100));
+    assert_eq!(
+        w.method(a, 1, h, "read", &[Value::from("*a"), Value::from("*a")])
+            .unwrap(),
+        vec![Value::from("hi back"), Value::Nil]
+    );
+
+    // rednet.lookup from CraftOS finds the Phoenix host through the repeater (Q-RN3).
+    let now = w.now();
+    w.craftos_mut(c)
+        .unwrap()
+        .lookup(now, "chat".into(), None)
+        .unwrap();
+    w.flush();
+    w.run_for(Duration::from_secs(3));
+    let done = w.take_completions(c);
+    assert_eq!(done.len(), 1);
+    match &done[0] {
+        rednet_codec::Completion::LookedUp { hosts, .. } => assert_eq!(hosts, &vec![1.0]),
+        other => panic!("{other:?}"),
+    }
+}
