@@ -108,6 +108,8 @@ struct Modem {
 #[derive(Clone, Debug)]
 pub struct Medium {
     modems: Vec<Modem>,
+    /// Modems by open channel: a transmit only looks at the modems that can hear it.
+    by_channel: BTreeMap<u16, BTreeSet<usize>>,
     ranges: RangeConfig,
     link: LinkModel,
     rng: SplitMix64,
@@ -126,6 +128,7 @@ impl Medium {
     pub fn with_link(link: LinkModel, seed: u64) -> Self {
         Medium {
             modems: Vec::new(),
+            by_channel: BTreeMap::new(),
             ranges: RangeConfig::default(),
             link,
             rng: SplitMix64::new(seed),
@@ -170,18 +173,32 @@ impl Medium {
             return Err(ModemError::TooManyChannels);
         }
         m.open.insert(channel);
+        self.by_channel.entry(channel).or_default().insert(modem.0);
         Ok(())
     }
 
     /// `modem.close(channel)`: closing a closed channel is fine.
     pub fn close(&mut self, modem: ModemId, channel: u16) -> Result<(), ModemError> {
         self.modem_mut(modem)?.open.remove(&channel);
+        self.unindex(modem, channel);
         Ok(())
+    }
+
+    fn unindex(&mut self, modem: ModemId, channel: u16) {
+        if let Some(set) = self.by_channel.get_mut(&channel) {
+            set.remove(&modem.0);
+            if set.is_empty() {
+                self.by_channel.remove(&channel);
+            }
+        }
     }
 
     /// `modem.closeAll()`.
     pub fn close_all(&mut self, modem: ModemId) -> Result<(), ModemError> {
-        self.modem_mut(modem)?.open.clear();
+        let open = std::mem::take(&mut self.modem_mut(modem)?.open);
+        for ch in open {
+            self.unindex(modem, ch);
+        }
         Ok(())
     }
 
@@ -219,8 +236,12 @@ impl Medium {
         }
         let sender_kind = sender.kind;
         self.stats.transmits += 1;
-        for (i, m) in self.modems.iter().enumerate() {
-            if i == from.0 || !m.attached || !m.open.contains(&channel) {
+        let Some(hearers) = self.by_channel.get(&channel) else {
+            return Ok(());
+        };
+        for &i in hearers {
+            let m = &self.modems[i];
+            if i == from.0 || !m.attached {
                 continue;
             }
             let Some(distance) = reach(&self.ranges, &sender_kind, &m.kind) else {
