@@ -512,3 +512,11 @@ fn download_limit_close_delimited() {
         Some(Outcome::error("Response is too large"))
     );
 }
+
+#[test]
+fn leading_blank_lines_are_skipped_whatever_the_split() {
+    let r = same_everywhere(b"\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx").unwrap();
+    assert_eq!(r.body, b"x");
+    // Found by the http_response fuzz target: blank lines then garbage.
+    assert!(same_everywhere(b"\n\n\r\n\r\n\r\xff\x01\x00<8\x86").is_err());
+}

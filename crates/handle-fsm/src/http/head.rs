@@ -52,6 +52,21 @@ pub fn has_head_end(buf: &[u8], old: usize) -> bool {
     tail.windows(2).any(|w| w == b"\n\n") || tail.windows(3).any(|w| w == b"\n\r\n")
 }
 
+/// Drops CR/LF bytes before a message's first line (RFC 9112 §2.2 lets a recipient ignore
+/// empty lines there), so that [`has_head_end`] only ever finds real header terminators and
+/// feeding a head in pieces finds the same end as feeding it whole. Returns how many were
+/// dropped.
+pub fn skip_leading_newlines(buf: &mut Vec<u8>) -> usize {
+    let n = buf
+        .iter()
+        .take_while(|&&c| c == b'\r' || c == b'\n')
+        .count();
+    if n > 0 {
+        buf.drain(..n);
+    }
+    n
+}
+
 fn collect(headers: &[httparse::Header<'_>]) -> Headers {
     headers
         .iter()
@@ -69,7 +84,19 @@ fn map_err(e: httparse::Error) -> HeadError {
 /// Parses a response head at the start of `buf`: `Ok(None)` if incomplete, else the head and
 /// its length in bytes.
 pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, HeadError> {
-    let mut hs = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    // Most heads are small: try a small header array first (cheaper to set up).
+    match parse_response_head_n::<24>(buf) {
+        Err(HeadError::TooLarge) if buf.len() <= MAX_HEAD => {
+            parse_response_head_n::<MAX_HEADERS>(buf)
+        }
+        r => r,
+    }
+}
+
+fn parse_response_head_n<const N: usize>(
+    buf: &[u8],
+) -> Result<Option<(ResponseHead, usize)>, HeadError> {
+    let mut hs = [httparse::EMPTY_HEADER; N];
     let mut r = httparse::Response::new(&mut hs);
     match r.parse(buf).map_err(map_err)? {
         httparse::Status::Partial => {
@@ -98,7 +125,18 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
 
 /// Parses a request head at the start of `buf`, as [`parse_response_head`].
 pub fn parse_request_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError> {
-    let mut hs = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    match parse_request_head_n::<24>(buf) {
+        Err(HeadError::TooLarge) if buf.len() <= MAX_HEAD => {
+            parse_request_head_n::<MAX_HEADERS>(buf)
+        }
+        r => r,
+    }
+}
+
+fn parse_request_head_n<const N: usize>(
+    buf: &[u8],
+) -> Result<Option<(RequestHead, usize)>, HeadError> {
+    let mut hs = [httparse::EMPTY_HEADER; N];
     let mut r = httparse::Request::new(&mut hs);
     match r.parse(buf).map_err(map_err)? {
         httparse::Status::Partial => {

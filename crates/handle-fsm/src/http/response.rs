@@ -3,8 +3,8 @@
 
 use super::body::{BodyError, BodyReader, ContentDecoder, Framing};
 use super::head::{
-    has_head_end, header, header_all, merge_headers, parse_response_head, reason_phrase, HeadError,
-    Headers, ResponseHead,
+    has_head_end, header, header_all, merge_headers, parse_response_head, reason_phrase,
+    skip_leading_newlines, HeadError, Headers, ResponseHead,
 };
 use crate::limits::{MAX_DOWNLOAD, MAX_INTERIM_RESPONSES};
 
@@ -145,6 +145,7 @@ impl ResponseParser {
                 State::Head => {
                     let old = self.buf.len();
                     self.buf.extend_from_slice(data);
+                    let old = old - skip_leading_newlines(&mut self.buf).min(old);
                     data = &[];
                     if !has_head_end(&self.buf, old) {
                         if self.buf.len() > crate::limits::MAX_HEAD {

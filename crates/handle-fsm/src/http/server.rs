@@ -21,7 +21,7 @@ use modem_value::{Instant, Value};
 use super::body::{BodyReader, Framing};
 use super::head::{
     has_head_end, header, header_has_token, headers_table, parse_request_head, reason_phrase,
-    HeadError, RequestHead,
+    skip_leading_newlines, HeadError, RequestHead,
 };
 use super::request::check_header;
 use super::response::{content_length, transfer_framing};
@@ -300,6 +300,8 @@ impl HttpServerConnection {
                     if self.requests.len() >= SERVER_MAX_PIPELINE {
                         return;
                     }
+                    let dropped = skip_leading_newlines(&mut self.inbuf);
+                    self.scanned -= dropped.min(self.scanned);
                     if !has_head_end(&self.inbuf, self.scanned) {
                         self.scanned = self.inbuf.len();
                         if self.inbuf.len() > MAX_HEAD {

@@ -151,13 +151,55 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
-/// Appends `src` XOR the mask to `dst` in one pass (decode without a separate copy).
+/// Appends `src` XOR the mask to `dst`.
+///
+/// Copies and unmasks block by block so that the XOR pass runs on bytes still in L1 cache.
 pub fn unmask_into(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
-    let start = dst.len();
-    dst.extend_from_slice(src);
-    if let Some(tail) = dst.get_mut(start..) {
-        apply_mask(tail, key, offset);
+    const BLOCK: usize = 4096;
+    dst.reserve(src.len());
+    let mut off = offset;
+    for block in src.chunks(BLOCK) {
+        let start = dst.len();
+        dst.extend_from_slice(block);
+        if let Some(tail) = dst.get_mut(start..) {
+            apply_mask(tail, key, off);
+        }
+        off = (off + block.len()) % 4;
     }
+}
+
+/// A frame decoded in place by [`decode_in_place`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InPlaceFrame {
+    /// The header.
+    pub header: FrameHeader,
+    /// Where the (now unmasked) payload lies in the buffer.
+    pub payload: core::ops::Range<usize>,
+}
+
+/// Decodes the frame at the start of `buf` without copying: the payload is unmasked where it
+/// lies. `Ok(None)` if the frame is incomplete (nothing is changed then). For hosts that own
+/// their receive buffer and want frames without the session's message assembly.
+pub fn decode_in_place(buf: &mut [u8]) -> Result<Option<InPlaceFrame>, FrameError> {
+    let Some((header, n)) = parse_header(buf)? else {
+        return Ok(None);
+    };
+    let Ok(len) = usize::try_from(header.len) else {
+        return Ok(None);
+    };
+    let Some(end) = n.checked_add(len) else {
+        return Ok(None);
+    };
+    let Some(payload) = buf.get_mut(n..end) else {
+        return Ok(None);
+    };
+    if let Some(k) = header.mask {
+        apply_mask(payload, k, 0);
+    }
+    Ok(Some(InPlaceFrame {
+        header,
+        payload: n..end,
+    }))
 }
 
 /// Appends one frame to `out`; with `mask` the payload is masked (client → server).

@@ -4,8 +4,8 @@ use base64::Engine as _;
 use url::Url;
 
 use crate::http::head::{
-    has_head_end, header, header_has_token, parse_request_head, parse_response_head, Headers,
-    RequestHead,
+    has_head_end, header, header_has_token, parse_request_head, parse_response_head,
+    skip_leading_newlines, Headers, RequestHead,
 };
 use crate::http::request::{host_header, request_target};
 use crate::limits::WS_MAX_HANDSHAKE;
@@ -108,6 +108,7 @@ impl ClientHandshake {
     pub fn feed(&mut self, data: &[u8]) -> Result<Option<(Headers, Vec<u8>)>, String> {
         let old = self.buf.len();
         self.buf.extend_from_slice(data);
+        let old = old - skip_leading_newlines(&mut self.buf).min(old);
         if !has_head_end(&self.buf, old) {
             if self.buf.len() > WS_MAX_HANDSHAKE {
                 return Err("Handshake response is too large".into());
@@ -196,6 +197,7 @@ impl ServerHandshake {
     pub fn feed(&mut self, data: &[u8]) -> Option<ServerVerdict> {
         let old = self.buf.len();
         self.buf.extend_from_slice(data);
+        let old = old - skip_leading_newlines(&mut self.buf).min(old);
         if !has_head_end(&self.buf, old) {
             return (self.buf.len() > WS_MAX_HANDSHAKE)
                 .then(|| reject(431, "Request Header Fields Too Large", ""));
