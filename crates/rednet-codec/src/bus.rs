@@ -44,6 +44,21 @@ pub enum BusEvent {
         /// Whether the repeater (not rednet) of the computer sent it.
         by_repeater: bool,
     },
+    /// A computer opened or closed a channel on one of its modems.
+    Channel {
+        /// When.
+        at: Instant,
+        /// The computer's ID.
+        computer: u32,
+        /// Its name for the modem.
+        modem: ModemId,
+        /// The channel.
+        channel: u16,
+        /// Opened (`true`) or closed.
+        open: bool,
+        /// Whether the repeater (not rednet) of the computer asked for it.
+        by_repeater: bool,
+    },
     /// A computer's rednet delivered a message.
     Delivered {
         /// When.
@@ -359,6 +374,16 @@ impl<R: RandomSource> Bus<R> {
         match op {
             ModemOp::Open { channel, .. } | ModemOp::Close { channel, .. } => {
                 let open = matches!(op, ModemOp::Open { .. });
+                if let Some(tr) = &mut self.transcript {
+                    tr.push(BusEvent::Channel {
+                        at: self.now,
+                        computer: self.nodes[c].endpoint.computer_id(),
+                        modem: op.modem().clone(),
+                        channel,
+                        open,
+                        by_repeater,
+                    });
+                }
                 if open {
                     self.modems[m].open.insert(channel);
                 } else {
