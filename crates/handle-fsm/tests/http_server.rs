@@ -281,3 +281,50 @@ fn expect_continue() {
     c.handle_bytes(t(0), b"ok");
     assert_eq!(events(&mut c), vec![ServerEvent::Request(RequestId(0))]);
 }
+
+mod model {
+    //! Proptest against a list of requests: pipelined and split anyhow, the server sees
+    //! exactly those requests, in order, with their bodies.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn pipelined_requests_parse_as_sent(reqs in proptest::collection::vec(("[a-z]{1,8}", proptest::collection::vec(any::<u8>(), 0..300), any::<bool>()), 1..10),
+                                            cuts in proptest::collection::vec(1usize..100, 1..20)) {
+            let mut wire = Vec::new();
+            for (path, body, chunked) in &reqs {
+                if *chunked {
+                    wire.extend_from_slice(format!("POST /{path} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").as_bytes());
+                    for c in body.chunks(37) {
+                        wire.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+                        wire.extend_from_slice(c);
+                        wire.extend_from_slice(b"\r\n");
+                    }
+                    wire.extend_from_slice(b"0\r\n\r\n");
+                } else {
+                    wire.extend_from_slice(format!("PUT /{path} HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+                    wire.extend_from_slice(body);
+                }
+            }
+            let mut c = HttpServerConnection::new(t(0));
+            let mut at = 0;
+            for n in cuts.iter().cycle() {
+                if at >= wire.len() { break; }
+                let end = (at + n).min(wire.len());
+                c.handle_bytes(t(0), &wire[at..end]);
+                at = end;
+            }
+            let evs = events(&mut c);
+            prop_assert_eq!(evs.len(), reqs.len());
+            for (i, (path, body, chunked)) in reqs.iter().enumerate() {
+                let r = c.request_mut(RequestId(i as u64)).unwrap();
+                prop_assert_eq!(r.path(), format!("/{path}"));
+                prop_assert_eq!(r.method(), if *chunked { "POST" } else { "PUT" });
+                let got = r.read(&[s("a")]).unwrap().remove(0);
+                let got = got.as_str().map(|b| b.to_vec()).unwrap_or_default();
+                prop_assert_eq!(&got, body);
+            }
+        }
+    }
+}

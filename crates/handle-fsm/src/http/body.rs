@@ -155,12 +155,16 @@ impl BodyReader {
                 }
                 self.line.extend_from_slice(&d[..consumed]);
                 if complete {
+                    // Reuse the line buffer's allocation from line to line.
                     let mut line = std::mem::take(&mut self.line);
                     line.pop();
                     if line.last() == Some(&b'\r') {
                         line.pop();
                     }
-                    self.end_of_line(&line)?;
+                    let r = self.end_of_line(&line);
+                    line.clear();
+                    self.line = line;
+                    r?;
                 }
                 Ok(consumed)
             }

@@ -3,8 +3,8 @@
 
 use super::body::{BodyError, BodyReader, ContentDecoder, Framing};
 use super::head::{
-    has_head_end, header, header_all, merge_headers, parse_response_head, reason_phrase,
-    skip_leading_newlines, HeadError, Headers, ResponseHead,
+    has_head_end, header, header_all, merge_headers, parse_response_head, reason_phrase, HeadError,
+    Headers, ResponseHead,
 };
 use crate::limits::{MAX_DOWNLOAD, MAX_INTERIM_RESPONSES};
 
@@ -142,10 +142,33 @@ impl ResponseParser {
     pub fn feed(&mut self, mut data: &[u8]) -> Result<(), ResponseError> {
         while !data.is_empty() {
             match &mut self.state {
+                State::Head if self.buf.is_empty() => {
+                    // Fast path: a head that arrives whole is parsed where it lies.
+                    let skip = data
+                        .iter()
+                        .take_while(|&&c| c == b'\r' || c == b'\n')
+                        .count();
+                    let d = &data[skip..];
+                    match has_head_end(d, 0)
+                        .then(|| parse_response_head(d))
+                        .transpose()?
+                    {
+                        Some(Some((head, n))) => {
+                            data = &d[n..];
+                            self.on_head(head)?;
+                        }
+                        _ => {
+                            self.buf.extend_from_slice(d);
+                            data = &[];
+                            if self.buf.len() > crate::limits::MAX_HEAD {
+                                return Err(ResponseError::TooLarge);
+                            }
+                        }
+                    }
+                }
                 State::Head => {
                     let old = self.buf.len();
                     self.buf.extend_from_slice(data);
-                    let old = old - skip_leading_newlines(&mut self.buf).min(old);
                     data = &[];
                     if !has_head_end(&self.buf, old) {
                         if self.buf.len() > crate::limits::MAX_HEAD {
@@ -158,19 +181,9 @@ impl ResponseParser {
                     };
                     let rest = self.buf.split_off(n);
                     self.buf.clear();
-                    if (100..200).contains(&head.code) && head.code != 101 {
-                        self.interim += 1;
-                        if self.interim > MAX_INTERIM_RESPONSES {
-                            return Err(ResponseError::Malformed);
-                        }
-                        self.buf = rest;
-                        // Re-examine what followed the interim response from scratch.
-                        let again = std::mem::take(&mut self.buf);
-                        return self.feed(&again);
-                    }
-                    self.start_body(head)?;
+                    self.on_head(head)?;
                     if !rest.is_empty() {
-                        self.feed(&rest)?;
+                        return self.feed(&rest);
                     }
                 }
                 State::Body { reader, .. } => {
@@ -184,6 +197,19 @@ impl ResponseParser {
             }
         }
         Ok(())
+    }
+
+    /// A complete head: skip an interim response, else start the body.
+    fn on_head(&mut self, head: ResponseHead) -> Result<(), ResponseError> {
+        if (100..200).contains(&head.code) && head.code != 101 {
+            self.interim += 1;
+            if self.interim > MAX_INTERIM_RESPONSES {
+                return Err(ResponseError::Malformed);
+            }
+            // State stays Head: what follows is examined from scratch.
+            return Ok(());
+        }
+        self.start_body(head)
     }
 
     /// The peer closed the connection.
