@@ -11,8 +11,9 @@
 //! * Expiry is a watermark: [`ExpiringIdSet::expire`]`(now)` raises the *horizon* to `now`, and
 //!   a slot whose deadline is `≤ horizon` is dead — absent for lookups, and taken over by the
 //!   next insert whose chain passes it — so forgetting any number of IDs is O(1) in the table.
-//!   Dead slots nobody took over are swept out when the table is rebuilt (when inserts would
-//!   pass 3/4 use, or after a flood has drained): one O(slots) pass per ≥ slots/4 inserts.
+//!   Dead slots nobody took over are swept out when inserts would pass 3/4 use — in place, in
+//!   one O(slots) pass, or by rebuilding into a larger table if the live IDs need it — and the
+//!   table shrinks again after a flood has drained.
 //! * The number of live IDs is kept by a run-length queue of their deadlines in insertion order
 //!   (every ID of one set lives equally long and the clock only moves forward, so deadlines are
 //!   ordered); it also gives the next deadline.
@@ -20,8 +21,8 @@
 //!   (callers drop the message: a live ID is never evicted, so nothing accepted within its
 //!   window can be accepted again).
 //!
-//! After warm-up the only allocation is a rebuild's new table, at most once per ≥ slots/4
-//! inserts (and, in steady traffic, rarely at all since dead slots are taken over). At the bound
+//! Steady traffic allocates nothing: only growing (a rising working set) and shrinking (after
+//! a flood) allocate a new table. At the bound
 //! the table has `slots_for(capacity)` slots of 16 bytes (2 MiB for 65 536 IDs) and the deadline
 //! queue at most `capacity` runs of 16 bytes (1 MiB).
 
@@ -231,7 +232,13 @@ impl ExpiringIdSet {
             ProbeState::OwnDead | ProbeState::ReuseDead => self.slots[p.slot] = slot,
             _ => {
                 if (self.used + 1) * 4 > self.slots.len() * 3 {
-                    self.rebuild(self.size_for(self.live + 1));
+                    let size = self.size_for(self.live + 1);
+                    if size <= self.slots.len() {
+                        // Mostly dead slots: sweep them out where they are.
+                        self.purge();
+                    } else {
+                        self.rebuild(size);
+                    }
                     self.place(slot);
                 } else {
                     self.slots[p.slot] = slot;
@@ -292,6 +299,32 @@ impl ExpiringIdSet {
     /// bound needs.
     fn size_for(&self, n: usize) -> usize {
         slots_for(n.saturating_mul(3) / 2).min(slots_for(self.capacity))
+    }
+
+    /// Empties every dead slot in place, without allocating: walks the table once from just
+    /// after an empty slot, taking each live key out and placing it again from its home. A key's
+    /// home lies between that empty slot and the key (its chain had no gap), and every slot from
+    /// its home to where it lands has been walked already, so no later step opens a gap in a
+    /// placed key's chain; keys not yet walked are placed again when the walk reaches them.
+    fn purge(&mut self) {
+        let Some(start) = self.slots.iter().position(|s| s.key == EMPTY) else {
+            // Unreachable while the table is kept at most 3/4 used; rebuilding is always right.
+            self.rebuild(self.slots.len());
+            return;
+        };
+        let mask = self.slots.len() - 1;
+        for step in 1..=self.slots.len() {
+            let i = (start + step) & mask;
+            let s = self.slots[i];
+            if s.key == EMPTY {
+                continue;
+            }
+            self.slots[i] = EMPTY_SLOT;
+            if s.deadline > self.horizon {
+                self.place(s);
+            }
+        }
+        self.used = self.live;
     }
 
     /// Re-creates the table with `new_slots` slots holding only the live IDs.
@@ -383,6 +416,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
         /// The table agrees with a BTreeMap model under inserts, lookups and expiry, with a
         /// tiny key space and a capacity small enough that long probe clusters, wrap-around
         /// and backward shifts all happen.
