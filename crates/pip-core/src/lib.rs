@@ -53,3 +53,6 @@ pub use stack::{
     SendOutcome, SendResult, StackConfig, Stats, Transmit,
 };
 pub use wire::ComputerId;
+
+/// The `ipnet` crate, whose [`Ipv4Net`](ipnet::Ipv4Net) this crate uses at its API.
+pub use ipnet;

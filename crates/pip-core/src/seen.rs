@@ -5,10 +5,19 @@
 //! latency) and at most [`SEEN_CAPACITY`] IDs are kept; when full, the oldest ID is forgotten
 //! first. Every entry has the same lifetime, so first-seen order is also expiry order and one
 //! queue serves both.
+//!
+//! IDs are remembered by a 64-bit SipHash keyed with random keys drawn from the stack's
+//! [`RandomSource`] at construction: comparing integers instead of 32-byte strings keeps the
+//! check cheap on a router's fast path. Two different IDs collide with probability 2⁻⁶⁴ per
+//! pair (a collision would drop one packet as a duplicate), and a peer cannot aim for
+//! collisions without the keys.
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::hash::Hasher;
 
-use modem_value::{Duration, Instant};
+use modem_value::{Duration, Instant, RandomSource};
 
 use crate::wire::MessageId;
 
@@ -17,64 +26,206 @@ pub const SEEN_CAPACITY: usize = 4096;
 /// How long an ID is remembered.
 pub const SEEN_LIFETIME: Duration = Duration::from_secs(30);
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct SeenIds {
-    map: BTreeMap<MessageId, Instant>,
-    fifo: VecDeque<(Instant, MessageId)>,
+    keys: (u64, u64),
+    map: DigestSet,
+    fifo: VecDeque<(Instant, u64)>,
+}
+
+/// An open-addressing set of non-zero 64-bit digests (linear probing, backward-shift
+/// deletion), sized at twice [`SEEN_CAPACITY`] so probes stay short. Digests are uniformly
+/// random, so their low bits index directly.
+#[derive(Clone, Debug)]
+struct DigestSet {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+const SLOTS: usize = 2 * SEEN_CAPACITY;
+
+impl DigestSet {
+    fn new() -> DigestSet {
+        DigestSet {
+            slots: vec![0; SLOTS],
+            len: 0,
+        }
+    }
+
+    fn home(d: u64) -> usize {
+        (d as usize) & (SLOTS - 1)
+    }
+
+    /// The slot holding `d`, or the empty slot where it would go.
+    fn find(&self, d: u64) -> (usize, bool) {
+        let mut i = Self::home(d);
+        // The table is never full (len ≤ SLOTS / 2), so an empty slot is always reached.
+        for _ in 0..SLOTS {
+            match self.slots.get(i).copied().unwrap_or(0) {
+                0 => return (i, false),
+                x if x == d => return (i, true),
+                _ => i = (i + 1) & (SLOTS - 1),
+            }
+        }
+        (i, false)
+    }
+
+    fn contains(&self, d: u64) -> bool {
+        self.find(d).1
+    }
+
+    fn insert(&mut self, d: u64) {
+        let (i, found) = self.find(d);
+        if !found {
+            if let Some(s) = self.slots.get_mut(i) {
+                *s = d;
+                self.len += 1;
+            }
+        }
+    }
+
+    fn remove(&mut self, d: u64) {
+        let (mut hole, found) = self.find(d);
+        if !found {
+            return;
+        }
+        self.len -= 1;
+        // Backward-shift: move later entries of the probe run into the hole when their home
+        // position does not lie (cyclically) between the hole and their slot.
+        let mut j = hole;
+        loop {
+            j = (j + 1) & (SLOTS - 1);
+            let x = self.slots.get(j).copied().unwrap_or(0);
+            if x == 0 {
+                break;
+            }
+            let home = Self::home(x);
+            let dist_x = j.wrapping_sub(home) & (SLOTS - 1);
+            let dist_hole = j.wrapping_sub(hole) & (SLOTS - 1);
+            if dist_x >= dist_hole {
+                self.slots[hole] = x;
+                hole = j;
+            }
+        }
+        if let Some(s) = self.slots.get_mut(hole) {
+            *s = 0;
+        }
+    }
 }
 
 impl SeenIds {
+    pub(crate) fn new(rng: &mut impl RandomSource) -> SeenIds {
+        SeenIds {
+            keys: (rng.next_u64(), rng.next_u64()),
+            map: DigestSet::new(),
+            fifo: VecDeque::new(),
+        }
+    }
+
+    fn digest(&self, id: &MessageId) -> u64 {
+        // SipHash-2-4 from `core` is deprecated only in favour of crates outside `core`.
+        #[allow(deprecated)]
+        let mut h = core::hash::SipHasher::new_with_keys(self.keys.0, self.keys.1);
+        match id {
+            MessageId::Num(n) => {
+                h.write_u8(0);
+                h.write_u64(n.to_bits());
+            }
+            MessageId::Str(s) => {
+                h.write_u8(1);
+                h.write(s.as_bytes());
+            }
+        }
+        // 0 marks an empty slot.
+        h.finish().max(1)
+    }
+
     /// Records `id`; false if it was seen within the lifetime (a duplicate). The second value
     /// says whether an unexpired ID had to be forgotten to make room.
     pub(crate) fn insert(&mut self, id: &MessageId, now: Instant) -> (bool, bool) {
         self.expire(now);
-        if self.map.contains_key(id) {
+        let d = self.digest(id);
+        if self.map.contains(d) {
             return (false, false);
         }
         let mut evicted = false;
-        if self.map.len() >= SEEN_CAPACITY {
+        if self.map.len >= SEEN_CAPACITY {
             if let Some((_, old)) = self.fifo.pop_front() {
-                self.map.remove(&old);
+                self.map.remove(old);
                 evicted = true;
             }
         }
         let expires = now + SEEN_LIFETIME;
-        self.map.insert(id.clone(), expires);
-        self.fifo.push_back((expires, id.clone()));
+        self.map.insert(d);
+        self.fifo.push_back((expires, d));
         (true, evicted)
     }
 
     pub(crate) fn expire(&mut self, now: Instant) {
         while self.fifo.front().is_some_and(|(t, _)| *t <= now) {
-            if let Some((_, id)) = self.fifo.pop_front() {
-                self.map.remove(&id);
+            if let Some((_, d)) = self.fifo.pop_front() {
+                self.map.remove(d);
             }
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.map.len
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use modem_value::LuaStr;
+    use modem_value::{LuaStr, SplitMix64};
 
     #[test]
     fn duplicates_expiry_and_bound() {
-        let mut s = SeenIds::default();
+        let mut s = SeenIds::new(&mut SplitMix64::new(3));
         let id = MessageId::Str(LuaStr::from("a"));
         let t = Instant::from_secs(1);
         assert_eq!(s.insert(&id, t), (true, false));
         assert_eq!(s.insert(&id, t + Duration::from_secs(29)), (false, false));
+        assert_eq!(
+            s.insert(&MessageId::Str(LuaStr::from("b")), t),
+            (true, false)
+        );
+        assert_eq!(s.insert(&MessageId::Num(1.0), t), (true, false));
+        assert_eq!(
+            s.insert(&MessageId::Str(LuaStr::from("1")), t),
+            (true, false),
+            "a string and a number are different IDs"
+        );
         assert_eq!(s.insert(&id, t + SEEN_LIFETIME), (true, false));
         for i in 0..(SEEN_CAPACITY as u32 + 10) {
             s.insert(&MessageId::Num(f64::from(i)), t + SEEN_LIFETIME);
             assert!(s.len() <= SEEN_CAPACITY);
-            assert_eq!(s.map.len(), s.fifo.len());
+            assert_eq!(s.map.len, s.fifo.len());
         }
         assert!(s.insert(&id, t + SEEN_LIFETIME).0, "evicted when full");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digest_set_matches_a_model(ops in proptest::collection::vec((proptest::bool::ANY, 1u64..64), 0..400)) {
+            // Small digests all share a few home slots: long runs exercise backward shifts.
+            let mut set = DigestSet::new();
+            let mut model = alloc::collections::BTreeSet::new();
+            for (add, d) in ops {
+                let d = d * SLOTS as u64 / 8 + (d % 3);
+                if add && model.len() < SEEN_CAPACITY {
+                    set.insert(d);
+                    model.insert(d);
+                } else {
+                    set.remove(d);
+                    model.remove(&d);
+                }
+                proptest::prop_assert_eq!(set.len, model.len());
+                for x in 1u64..64 {
+                    let x = x * SLOTS as u64 / 8 + (x % 3);
+                    proptest::prop_assert_eq!(set.contains(x), model.contains(&x));
+                }
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@
 
 mod lpm;
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
@@ -127,6 +127,8 @@ impl Route {
 #[derive(Clone, Debug, Default)]
 pub struct RouteTables {
     tables: BTreeMap<u32, Vec<Route>>,
+    /// The networks of each user table, for the `Route already exists` check.
+    keys: BTreeMap<u32, BTreeSet<Ipv4Net>>,
     /// Routes in §8.3 priority order (tables descending, insertion order); the LPM's values
     /// index this.
     compiled: Vec<Route>,
@@ -142,7 +144,32 @@ impl RouteTables {
 
     /// Adds a user route to `table` (≥ 1). The network is truncated to its prefix. Devices are
     /// not checked here (the stack checks them); required fields are.
-    pub fn add(&mut self, table: u32, mut route: Route) -> Result<(), ConfigError> {
+    pub fn add(&mut self, table: u32, route: Route) -> Result<(), ConfigError> {
+        self.insert(table, route)?;
+        self.recompile();
+        Ok(())
+    }
+
+    /// Adds many routes to `table` and recompiles the lookup structure once (bulk loading:
+    /// [`RouteTables::add`] recompiles after every route). Stops at the first error; the
+    /// routes added before it stay.
+    pub fn add_all(
+        &mut self,
+        table: u32,
+        routes: impl IntoIterator<Item = Route>,
+    ) -> Result<(), ConfigError> {
+        let mut result = Ok(());
+        for r in routes {
+            result = self.insert(table, r);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.recompile();
+        result
+    }
+
+    fn insert(&mut self, table: u32, mut route: Route) -> Result<(), ConfigError> {
         if table == 0 {
             return Err(ConfigError::TableOutOfRange);
         }
@@ -165,13 +192,12 @@ impl RouteTables {
         if self.len >= MAX_ROUTES {
             return Err(ConfigError::TableOutOfRange);
         }
-        let entries = self.tables.entry(table).or_default();
-        if entries.iter().any(|r| r.net == route.net) {
+        let keys = self.keys.entry(table).or_default();
+        if !keys.insert(route.net) {
             return Err(ConfigError::RouteExists);
         }
-        entries.push(route);
+        self.tables.entry(table).or_default().push(route);
         self.len += 1;
-        self.recompile();
         Ok(())
     }
 
@@ -185,6 +211,9 @@ impl RouteTables {
             .tables
             .get_mut(&table)
             .ok_or(ConfigError::NoSuchTable)?;
+        if let Some(keys) = self.keys.get_mut(&table) {
+            keys.remove(&net);
+        }
         let before = entries.len();
         entries.retain(|r| r.net != net);
         if entries.len() != before {
@@ -271,8 +300,11 @@ impl RouteTables {
 
     /// Removes every user route naming `device` (when the device is detached).
     pub fn remove_device_routes(&mut self, device: &Device) {
-        for (_, routes) in self.tables.iter_mut() {
+        for (n, routes) in self.tables.iter_mut() {
             routes.retain(|r| r.device.as_ref() != Some(device));
+            if let Some(keys) = self.keys.get_mut(n) {
+                *keys = routes.iter().map(|r| r.net).collect();
+            }
         }
         self.len = self.tables.values().map(Vec::len).sum();
         self.recompile();

@@ -227,6 +227,8 @@ fn push_bounded<T>(q: &mut VecDeque<T>, item: T, stats: &mut Stats) {
 impl<R: RandomSource> PipStack<R> {
     /// A stack with no modems (and `/lo` if `config.loopback`).
     pub fn new(config: StackConfig, rng: R) -> PipStack<R> {
+        let mut rng = rng;
+        let seen = SeenIds::new(&mut rng);
         let mut s = PipStack {
             id: config.computer_id,
             rng,
@@ -234,7 +236,7 @@ impl<R: RandomSource> PipStack<R> {
             netevent: false,
             ifaces: Vec::new(),
             routes: RouteTables::new(),
-            seen: SeenIds::default(),
+            seen,
             pending: BTreeMap::new(),
             loopback: VecDeque::new(),
             out_transmit: VecDeque::new(),

@@ -60,13 +60,17 @@ impl<R: RandomSource> PipStack<R> {
         }
         let raw = frame.payload;
         let raw_value = Value::Table(raw.clone());
-        if phoenix_type(&raw_value) != Some(b"internet") {
-            self.stats.drop_unknown_type += 1;
-            return;
-        }
-        let Ok(packet) = PipPacket::decode(&raw_value) else {
-            self.stats.drop_malformed += 1;
-            return;
+        let packet = match PipPacket::decode(&raw_value) {
+            Ok(p) => p,
+            Err(e) => {
+                // Not a PIP packet at all (§5.3 step 4) vs. a broken one.
+                if matches!(e.field(), "type" | "PhoenixNetworking") {
+                    self.stats.drop_unknown_type += 1;
+                } else {
+                    self.stats.drop_malformed += 1;
+                }
+                return;
+            }
         };
         let (new, evicted) = self.seen.insert(&packet.message_id, self.now);
         if evicted {

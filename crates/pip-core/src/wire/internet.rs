@@ -5,7 +5,7 @@ use core::net::Ipv4Addr;
 
 use modem_value::{DecodeError, LuaStr, RandomSource, Table, Value, WireMessage};
 
-use super::{check_envelope, envelope, ip_from};
+use super::{check_scanned_envelope, envelope, ip_from, scan};
 use crate::addr::ip_value;
 
 /// Default `hopsLeft` of a new packet.
@@ -132,13 +132,26 @@ pub(crate) fn hops_from(v: &Value) -> Result<u32, DecodeError> {
 
 impl WireMessage for PipPacket {
     fn decode(value: &Value) -> Result<Self, DecodeError> {
-        check_envelope(value, super::TYPE_INTERNET)?;
+        let t = value.expect_table("(value)")?;
+        let [phoenix, ty, source, destination, message_id, hops, payload] = scan(
+            t,
+            &[
+                "PhoenixNetworking",
+                "type",
+                "source",
+                "destination",
+                "messageID",
+                "hopsLeft",
+                "payload",
+            ],
+        );
+        check_scanned_envelope(phoenix, ty, super::TYPE_INTERNET)?;
         Ok(PipPacket {
-            source: ip_from(value.get("source"), "source")?,
-            destination: ip_from(value.get("destination"), "destination")?,
-            message_id: MessageId::from_value(value.get("messageID"))?,
-            hops_left: hops_from(value.get("hopsLeft"))?,
-            payload: value.field_table("payload")?.clone(),
+            source: ip_from(source, "source")?,
+            destination: ip_from(destination, "destination")?,
+            message_id: MessageId::from_value(message_id)?,
+            hops_left: hops_from(hops)?,
+            payload: payload.expect_table("payload")?.clone(),
         })
     }
 

@@ -2,7 +2,7 @@
 
 use modem_value::{DecodeError, Table, Value, WireMessage};
 
-use super::{check_envelope, envelope, id_from, opt_id, ComputerId};
+use super::{check_scanned_envelope, envelope, id_from, opt_id, scan, ComputerId};
 
 /// A Phoenix Link Protocol frame: the top-level modem message carrying a PIP packet.
 ///
@@ -21,11 +21,22 @@ pub struct LinkFrame {
 
 impl WireMessage for LinkFrame {
     fn decode(value: &Value) -> Result<Self, DecodeError> {
-        check_envelope(value, super::TYPE_LINK)?;
+        let t = value.expect_table("(value)")?;
+        let [phoenix, ty, source, destination, payload] = scan(
+            t,
+            &[
+                "PhoenixNetworking",
+                "type",
+                "source",
+                "destination",
+                "payload",
+            ],
+        );
+        check_scanned_envelope(phoenix, ty, super::TYPE_LINK)?;
         Ok(LinkFrame {
-            source: id_from(value.get("source"), "source")?,
-            destination: opt_id(value.get("destination"), "destination")?,
-            payload: value.field_table("payload")?.clone(),
+            source: id_from(source, "source")?,
+            destination: opt_id(destination, "destination")?,
+            payload: payload.expect_table("payload")?.clone(),
         })
     }
 
