@@ -135,6 +135,41 @@ fn wire_num(n: u64) -> Value {
     Value::Num(n.min(MAX_WIRE_NUMBER) as f64)
 }
 
+/// The error of a field with the wrong type (or absent when `required`), as the typed getters of
+/// `modem-value` report it.
+fn typed(
+    field: &'static str,
+    expected: &'static str,
+    found: &Value,
+    required: bool,
+) -> DecodeError {
+    if required && found.is_nil() {
+        DecodeError::Missing { field }
+    } else {
+        DecodeError::WrongType {
+            field,
+            expected,
+            found: found.kind(),
+        }
+    }
+}
+
+fn opt_num(v: &Value, field: &'static str) -> Result<Option<f64>, DecodeError> {
+    match v {
+        Value::Nil => Ok(None),
+        Value::Num(n) => Ok(Some(*n)),
+        other => Err(typed(field, "number", other, false)),
+    }
+}
+
+fn opt_bool(v: &Value, field: &'static str) -> Result<bool, DecodeError> {
+    match v {
+        Value::Nil => Ok(false),
+        Value::Bool(b) => Ok(*b),
+        other => Err(typed(field, "boolean", other, false)),
+    }
+}
+
 /// Checks the common envelope: `PhoenixNetworking` truthy and `type` equal to `ty`.
 pub(crate) fn check_envelope(value: &Value, ty: &'static str) -> Result<(), DecodeError> {
     value.expect_table("(value)")?;
@@ -154,19 +189,59 @@ pub(crate) fn check_envelope(value: &Value, ty: &'static str) -> Result<(), Deco
 
 impl WireMessage for Segment {
     fn decode(value: &Value) -> Result<Self, DecodeError> {
-        check_envelope(value, "socket")?;
-        let sequence = match wire_int(Some(value.field_num("sequence")?), "sequence")? {
-            Some(n) => n,
-            None => return Err(DecodeError::Missing { field: "sequence" }),
+        // One pass over the (sorted, small) table instead of a lookup per field: this is the
+        // receive path's hottest code. Validation then runs field by field in a fixed order, so
+        // the error reported is the same as with the typed getters.
+        let t = value.expect_table("(value)")?;
+        let nil = Value::Nil;
+        let mut f: [&Value; 9] = [&nil; 9];
+        for (k, v) in t.iter() {
+            let Value::Str(k) = k else { continue };
+            let slot = match k.as_bytes() {
+                b"PhoenixNetworking" => 0,
+                b"type" => 1,
+                b"sequence" => 2,
+                b"acknowledgement" => 3,
+                b"windowSize" => 4,
+                b"synchronize" => 5,
+                b"final" => 6,
+                b"reset" => 7,
+                b"payload" => 8,
+                _ => continue,
+            };
+            f[slot] = v;
+        }
+        if !f[0].is_truthy() {
+            return Err(DecodeError::Missing {
+                field: "PhoenixNetworking",
+            });
+        }
+        match f[1] {
+            Value::Str(ty) if ty.as_bytes() == b"socket" => {}
+            Value::Str(_) => {
+                return Err(DecodeError::Invalid {
+                    field: "type",
+                    reason: "wrong message type",
+                })
+            }
+            other => return Err(typed("type", "string", other, true)),
+        }
+        let sequence = match f[2] {
+            Value::Num(n) => wire_int(Some(*n), "sequence")?.unwrap_or(0),
+            other => return Err(typed("sequence", "number", other, true)),
         };
         Ok(Segment {
             sequence,
-            acknowledgement: wire_int(value.field_opt_num("acknowledgement")?, "acknowledgement")?,
-            window_size: wire_int(value.field_opt_num("windowSize")?, "windowSize")?,
-            synchronize: value.field_opt_bool("synchronize")?.unwrap_or(false),
-            fin: value.field_opt_bool("final")?.unwrap_or(false),
-            reset: value.field_opt_bool("reset")?.unwrap_or(false),
-            payload: value.field_opt_str("payload")?.cloned(),
+            acknowledgement: wire_int(opt_num(f[3], "acknowledgement")?, "acknowledgement")?,
+            window_size: wire_int(opt_num(f[4], "windowSize")?, "windowSize")?,
+            synchronize: opt_bool(f[5], "synchronize")?,
+            fin: opt_bool(f[6], "final")?,
+            reset: opt_bool(f[7], "reset")?,
+            payload: match f[8] {
+                Value::Nil => None,
+                Value::Str(p) => Some(p.clone()),
+                other => return Err(typed("payload", "string", other, false)),
+            },
         })
     }
 

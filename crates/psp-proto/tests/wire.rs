@@ -36,7 +36,75 @@ fn field_value() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// The straightforward decoder (one typed lookup per field), as the reference model of the
+/// single-pass decoder in the crate.
+fn reference_decode(v: &Value) -> Result<Segment, modem_value::DecodeError> {
+    use modem_value::DecodeError;
+    v.expect_table("(value)")?;
+    if !v.get("PhoenixNetworking").is_truthy() {
+        return Err(DecodeError::Missing {
+            field: "PhoenixNetworking",
+        });
+    }
+    if v.field_str("type")?.as_bytes() != b"socket" {
+        return Err(DecodeError::Invalid {
+            field: "type",
+            reason: "wrong message type",
+        });
+    }
+    let int = |n: Option<f64>, field: &'static str| -> Result<Option<u64>, DecodeError> {
+        match n {
+            None => Ok(None),
+            Some(n) if n.is_nan() => Err(DecodeError::Invalid {
+                field,
+                reason: "NaN",
+            }),
+            Some(n) if n < 0.0 => Err(DecodeError::Invalid {
+                field,
+                reason: "negative",
+            }),
+            Some(n) if n > MAX_WIRE_NUMBER as f64 => Err(DecodeError::Invalid {
+                field,
+                reason: "above 2^53",
+            }),
+            Some(n) if n.fract() != 0.0 => Err(DecodeError::Invalid {
+                field,
+                reason: "not an integer",
+            }),
+            Some(n) => Ok(Some(n as u64)),
+        }
+    };
+    Ok(Segment {
+        sequence: int(Some(v.field_num("sequence")?), "sequence")?.unwrap_or(0),
+        acknowledgement: int(v.field_opt_num("acknowledgement")?, "acknowledgement")?,
+        window_size: int(v.field_opt_num("windowSize")?, "windowSize")?,
+        synchronize: v.field_opt_bool("synchronize")?.unwrap_or(false),
+        fin: v.field_opt_bool("final")?.unwrap_or(false),
+        reset: v.field_opt_bool("reset")?.unwrap_or(false),
+        payload: v.field_opt_str("payload")?.cloned(),
+    })
+}
+
 proptest! {
+    /// The single-pass decoder agrees with the reference on any table of these fields (and
+    /// extra ones), errors included.
+    #[test]
+    fn decode_matches_reference(
+        fields in prop::collection::vec((0usize..11, field_value()), 0..12),
+    ) {
+        const NAMES: [&str; 11] = ["PhoenixNetworking", "type", "sequence", "acknowledgement",
+            "windowSize", "synchronize", "final", "reset", "payload", "extra", "message"];
+        let mut t = Table::new();
+        t.set("PhoenixNetworking", Value::Bool(true));
+        t.set("type", Value::from_static("socket"));
+        t.set("sequence", Value::from(5));
+        for (i, v) in fields {
+            t.set(NAMES[i], v);
+        }
+        let v = Value::Table(t);
+        prop_assert_eq!(Segment::decode(&v), reference_decode(&v));
+    }
+
     #[test]
     fn segment_round_trips(s in segment()) {
         prop_assert_eq!(Segment::decode(&s.encode()), Ok(s));
