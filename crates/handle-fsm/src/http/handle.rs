@@ -98,6 +98,12 @@ impl HttpHandle {
         self.pending.take()
     }
 
+    /// Convenience for hosts without their own HTTP client: the request as a ready-to-drive
+    /// [`HttpClient`](super::HttpClient) (once, after a successful `write`).
+    pub fn start_client(&mut self, now: modem_value::Instant) -> Option<super::HttpClient> {
+        self.take_request().map(|r| super::HttpClient::new(now, r))
+    }
+
     /// The request finished (only meaningful in `connecting`; ignored otherwise). A response
     /// — success or HTTP error status — opens the handle; a transport failure is `error`.
     pub fn handle_outcome(&mut self, outcome: Outcome) {
