@@ -1,7 +1,5 @@
 //! Errors of the calls a program makes (connect, listen, write, read, close).
 
-use alloc::string::String;
-
 /// Why a call on a PSP or PDP endpoint failed. The `Display` text is the exact error string
 /// Phoenix raises to the program (spec §10, §11, §15).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +37,4 @@ pub enum PspError {
     /// Too many writes wait for the peer's window ([`MAX_PENDING_WRITES`](crate::config::MAX_PENDING_WRITES)).
     #[error("Send buffer full")]
     SendBufferFull,
-    /// A message this endpoint cannot handle (unused by Phoenix; kept for host errors).
-    #[error("{0}")]
-    Other(String),
 }

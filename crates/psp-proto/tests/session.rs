@@ -847,3 +847,20 @@ fn fin_overtaken_by_a_later_segment_is_still_processed() {
     assert_eq!(ep.state(CID), Some(State::TimeWait));
     assert_eq!(segs(&mut ep, LPORT, SPORT), vec![ack(1004, 5002)]);
 }
+
+#[test]
+fn error_status_waits_for_buffered_data() {
+    let mut ep = client();
+    feed(&mut ep, 10, LPORT, SPORT, data(5002, 1002, "unread"));
+    feed(&mut ep, 20, LPORT, SPORT, Segment::rst(5003, None));
+    assert_eq!(ep.state(CID), Some(State::Error));
+    // [K] checks the buffer first: open while undelivered data remains, then the error.
+    assert_eq!(ep.status(CID), Some((HandleStatus::Open, None)));
+    assert_eq!(ep.check_read(CID), Err(PspError::CannotRead("error")));
+    ep.recv_buffer(CID).unwrap().clear();
+    assert_eq!(
+        ep.status(CID),
+        Some((HandleStatus::Error, Some("Connection reset by peer")))
+    );
+    assert_eq!(ep.close(ms(30), CID), Err(PspError::CannotClose("error")));
+}
