@@ -250,16 +250,19 @@ fn the_sending_modem_never_hears_itself_but_a_sibling_modem_does() {
     let m2 = bus.add_modem(0);
     bus.attach(a, m1, "left");
     bus.attach(a, m2, "right");
-    bus.open(a, "right").unwrap();
-    // Only "left" is open for... nothing: open "left" too, then broadcast from both; each copy
-    // from one modem reaches the other, but the shared message ID dedups it.
     bus.open(a, "left").unwrap();
+    bus.open(a, "right").unwrap();
     bus.broadcast(a, Value::from(1), None).unwrap();
+    // Each modem transmits on 65535 (and 65533, which nobody has open). The copy from "left"
+    // reaches "right" and vice versa — 2 packets, both ignored as the own ID — but neither
+    // modem hears its own transmit (which would make 4).
     assert!(
         bus.take_delivered(a).is_empty(),
         "own broadcasts are remembered"
     );
-    // A second computer sharing modem m2 (a full-block wired modem) gets everything m2 gets.
+    assert_eq!(bus.endpoint(a).stats().ignored, 2);
+    // A second computer sharing modem m2 (a full-block wired modem) gets everything m2 gets,
+    // once: the copies from "left" (via m2) carry one message ID.
     let b = bus.add_computer(2, SplitMix64::new(2));
     bus.attach(b, m2, "modem_0");
     bus.open(b, "modem_0").unwrap();

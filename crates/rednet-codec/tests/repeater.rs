@@ -261,3 +261,28 @@ fn receive_only_sees_messages_after_the_call_and_loopback_counts() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn phoenix_0_0_9_broadcasts_are_accepted_and_forwarded_like_craftos_does() {
+    // Phoenix 0.0.9 broadcasts with nRecipient = 4294967295 on channel 65535.
+    let p = table! { "nMessageID" => 99, "nRecipient" => 4_294_967_295u32, "nSender" => 3, "message" => "x" };
+    let (mut e, m) = open_endpoint();
+    assert_eq!(
+        e.handle_modem_message(Instant::ZERO, &m, 65535, 3, &p),
+        rednet_codec::Verdict::Delivered
+    );
+    // repeat.lua forwards it to 4294967295 % 65500 = 1295, not to 65535.
+    let (mut r, ms) = repeater();
+    assert_eq!(
+        r.handle_modem_message(Instant::ZERO, &ms[0], 65533, 3, &p),
+        Ok(())
+    );
+    let chans: Vec<u16> = ops(&mut r)
+        .iter()
+        .filter_map(|op| match op {
+            ModemOp::Transmit(t) => Some(t.channel),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(chans, [65533, 1295, 65533, 1295]);
+}
