@@ -346,8 +346,10 @@ fn http_server_against_curl() {
 
 const WS_SERVER: &str = r#"
 import asyncio, sys, websockets
-async def handler(ws):
-    if ws.request.path == "/close":
+async def handler(ws, *legacy_path):
+    # websockets >= 14 has ws.request.path; the legacy server (<= 13) has ws.path.
+    path = ws.request.path if getattr(ws, "request", None) is not None else ws.path
+    if path == "/close":
         await ws.recv()
         await ws.close(4001, "bye")
         return
