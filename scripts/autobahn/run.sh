@@ -17,16 +17,21 @@ SERVER_PORT="${SERVER_PORT:-9101}"
 FUZZ_PORT="${FUZZ_PORT:-9102}"
 start=$(date +%s)
 
+for port in "$SERVER_PORT" "$FUZZ_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "port $port is already in use (set SERVER_PORT / FUZZ_PORT)" >&2
+        exit 2
+    fi
+done
 mkdir -p "$AB_DIR"
+rm -rf "$AB_DIR/reports"
 if [ ! -f "$SITE/.installed" ]; then
     echo "== installing autobahntestsuite==0.8.2 into $SITE"
     "$PYTHON2" -m pip install --quiet --target "$SITE" autobahntestsuite==0.8.2
     touch "$SITE/.installed"
 fi
 # zope.interface is a namespace package: its .pth file must be processed (addsitedir).
-wstest() {
-    (cd "$AB_DIR" && "$PYTHON2" -c "import site, sys; site.addsitedir('$SITE'); from autobahntestsuite import wstest; sys.argv = ['wstest'] + sys.argv[1:]; wstest.run()" "$@")
-}
+WSTEST=("$PYTHON2" -c "import site, sys; site.addsitedir('$SITE'); from autobahntestsuite import wstest; sys.argv = ['wstest'] + sys.argv[1:]; wstest.run()")
 
 echo "== building the echo example"
 (cd "$ROOT" && cargo build --quiet -p handle-fsm --example ws_echo)
@@ -45,14 +50,14 @@ cat > "$AB_DIR/fuzzingclient.json" <<JSON
  "cases": $CASES, "exclude-cases": [], "exclude-agent-cases": {}}
 JSON
 sleep 1
-wstest -m fuzzingclient -s "$AB_DIR/fuzzingclient.json" > "$AB_DIR/fuzzingclient.log" 2>&1
+(cd "$AB_DIR" && exec "${WSTEST[@]}" -m fuzzingclient -s "$AB_DIR/fuzzingclient.json") > "$AB_DIR/fuzzingclient.log" 2>&1
 
 echo "== fuzzingserver -> our client"
 cat > "$AB_DIR/fuzzingserver.json" <<JSON
 {"url": "ws://127.0.0.1:$FUZZ_PORT", "outdir": "$AB_DIR/reports/client",
  "cases": $CASES, "exclude-cases": [], "exclude-agent-cases": {}}
 JSON
-wstest -m fuzzingserver -s "$AB_DIR/fuzzingserver.json" > "$AB_DIR/fuzzingserver.log" 2>&1 &
+(cd "$AB_DIR" && exec "${WSTEST[@]}" -m fuzzingserver -s "$AB_DIR/fuzzingserver.json") > "$AB_DIR/fuzzingserver.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do
     (exec 3<>/dev/tcp/127.0.0.1/$FUZZ_PORT) 2>/dev/null && break
@@ -60,7 +65,8 @@ for _ in $(seq 50); do
 done
 "$ECHO" client "ws://127.0.0.1:$FUZZ_PORT" phoenix-client 2>"$AB_DIR/client.log"
 
-python3 - "$AB_DIR" <<'PY'
+status=0
+python3 - "$AB_DIR" <<'PY' || status=1
 import json, sys, collections
 root = sys.argv[1]
 bad = 0
@@ -77,6 +83,5 @@ for side in ("server", "client"):
         bad += len(failed)
 sys.exit(1 if bad else 0)
 PY
-status=$?
 echo "== runtime: $(( $(date +%s) - start )) s"
 exit $status
