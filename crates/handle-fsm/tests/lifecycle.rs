@@ -310,10 +310,19 @@ fn ws_open_reads_stream_and_writes_messages() {
         ]
         .concat(),
     );
-    assert_eq!(wevents(&mut h), vec![HandleEvent::DataReady]);
+    assert_eq!(
+        wevents(&mut h),
+        vec![HandleEvent::DataReady, HandleEvent::DataReady],
+        "one event per message"
+    );
     assert_eq!(
         h.read(&[s("l"), s("n"), s("a")]).unwrap(),
         vec![s("hello"), Value::from(12), s(" x")]
+    );
+    h.handle_bytes(now(), &server_frame(Opcode::Binary, b""));
+    assert!(
+        wevents(&mut h).is_empty(),
+        "an empty message raises nothing"
     );
     h.write(&[s("a"), Value::from(2)]).unwrap();
     let o = outs(&mut h);

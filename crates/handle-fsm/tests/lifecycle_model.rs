@@ -161,7 +161,7 @@ proptest! {
                     h.handle_bytes(now, &server_frame(Opcode::Binary, &d));
                     garbage |= st == Status::Connecting;
                     if st == Status::Open && !gone {
-                        if buf.is_empty() { events.push(HandleEvent::DataReady); }
+                        events.push(HandleEvent::DataReady);
                         buf.extend(d);
                     }
                 }

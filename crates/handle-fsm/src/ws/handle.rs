@@ -6,7 +6,8 @@
 //!      |                         `--close()-----------------> closed   (no event)
 //!      `------failure----------> error(msg)                            (event: error)
 //! ```
-//! Incoming messages are appended to one stream buffer (H2) read with §2.1 rules. Data still
+//! Incoming messages are appended to one stream buffer (H2) read with §2.1 rules, each
+//! raising `handle_data_ready`. Data still
 //! buffered when the connection ends stays readable and `status()` says `open` until it is
 //! drained; then the handle is `closed` and the deferred `closed` event is raised (H3).
 //! `write(v...)` sends each argument as its own message, binary unless the encoding is
@@ -278,9 +279,10 @@ impl<R: RandomSource> WsHandle<R> {
                             .fail(close_code::POLICY, "Receive buffer is full");
                         continue;
                     }
-                    let was_empty = self.buffer.is_empty();
-                    self.buffer.extend(data);
-                    if was_empty {
+                    // One `handle_data_ready` per message, as the kernel raises them; an empty
+                    // message adds nothing to read and raises nothing.
+                    if !data.is_empty() {
+                        self.buffer.extend(data);
                         self.events.push_back(HandleEvent::DataReady);
                     }
                 }
