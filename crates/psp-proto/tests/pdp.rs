@@ -190,3 +190,78 @@ fn malformed_datagrams_are_rejected() {
         .is_ok());
     assert_eq!(ep.read(5), Ok(Some(Value::from("x"))));
 }
+
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, VecDeque};
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// A datagram from sender `n` carrying `v`.
+        Recv(u8, i32),
+        /// `read()` on the handle of sender `n`.
+        Read(u8),
+        /// `close()` on the handle of sender `n`.
+        Close(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u8..6, any::<i32>()).prop_map(|(n, v)| Op::Recv(n, v)),
+            3 => (0u8..6).prop_map(Op::Read),
+            1 => (0u8..6).prop_map(Op::Close),
+        ]
+    }
+
+    proptest! {
+        /// Against a model of one FIFO per sender (bounded, nil when empty, forgotten on close):
+        /// same reads, one `network_request` per new handle, one `handle_data_ready` per queued
+        /// datagram after the first.
+        #[test]
+        fn pseudo_handles_match_a_queue_per_sender(ops in prop::collection::vec(op(), 0..200)) {
+            let mut ep = PdpEndpoint::new();
+            ep.listen(1, URI, Ipv4Addr::UNSPECIFIED, Some(53), ["/back"]).unwrap();
+            let mut next = 10u64;
+            let mut model: BTreeMap<u8, (u64, VecDeque<i32>)> = BTreeMap::new();
+            for op in ops {
+                match op {
+                    Op::Recv(n, v) => {
+                        let mut alloc = || { next += 1; next };
+                        ep.handle_datagram(Instant::ZERO, &ctx(53, 9, ip(u32::from(n) + 1)), dg(v), &mut alloc);
+                        let ev = ep.poll_event();
+                        match model.get_mut(&n) {
+                            Some((id, q)) => {
+                                if q.len() < MAX_PDP_QUEUE {
+                                    q.push_back(v);
+                                    prop_assert_eq!(ev, Some(PspEvent::DataReady { id: *id }));
+                                } else {
+                                    prop_assert_eq!(ev, None);
+                                }
+                            }
+                            None => {
+                                let id = next;
+                                model.insert(n, (id, VecDeque::from([v])));
+                                prop_assert_eq!(ev, Some(PspEvent::NetworkRequest {
+                                    uri: URI.into(), ip: ip(u32::from(n) + 1), handle: id }));
+                            }
+                        }
+                        prop_assert_eq!(ep.poll_event(), None);
+                    }
+                    Op::Read(n) => {
+                        if let Some((id, q)) = model.get_mut(&n) {
+                            prop_assert_eq!(ep.read(*id), Ok(q.pop_front().map(Value::from)));
+                        }
+                    }
+                    Op::Close(n) => {
+                        if let Some((id, _)) = model.remove(&n) {
+                            prop_assert_eq!(ep.close(id), Ok(()));
+                            prop_assert_eq!(ep.read(id), Err(PspError::NoSuchSocket));
+                        }
+                    }
+                }
+                prop_assert_eq!(ep.pseudo_count(53), model.len());
+            }
+        }
+    }
+}

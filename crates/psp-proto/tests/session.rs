@@ -864,3 +864,26 @@ fn error_status_waits_for_buffered_data() {
     );
     assert_eq!(ep.close(ms(30), CID), Err(PspError::CannotClose("error")));
 }
+
+#[test]
+fn half_open_connections_are_capped_across_listeners() {
+    use psp_proto::config::MAX_HALF_OPEN;
+    let mut ep = Ep::default();
+    let any = std::net::Ipv4Addr::UNSPECIFIED;
+    let mut rng = SplitMix64::new(4);
+    for i in 0..=MAX_HALF_OPEN as u16 {
+        let port = 1000 + i;
+        ep.listen(u64::from(port), "psp://0.0.0.0", any, Some(port), [IF])
+            .unwrap();
+        ep.handle_segment(ms(0), &mut rng, &ctx(port, CPORT), &Segment::syn(1));
+    }
+    assert_eq!(ep.half_open_count(), MAX_HALF_OPEN);
+    let last = 1000 + MAX_HALF_OPEN as u16;
+    assert_eq!(
+        ep.state(u64::from(last)),
+        Some(State::Listening),
+        "the extra SYN was refused"
+    );
+    let out = sent(&mut ep);
+    assert_eq!(out.last().unwrap().1, Segment::rst(0, Some(257)));
+}
