@@ -26,6 +26,9 @@ pub const MAX_INTERIM_RESPONSES: u32 = 8;
 /// (CC) Largest WebSocket message, in either direction: outgoing → `Message is too large`,
 /// incoming → close 1009 and the handle closes with `Message is too large`.
 pub const WS_MAX_MESSAGE: usize = 128 * 1024;
+/// (CC) Messages written but not yet taken by the host (`poll_output`); more →
+/// `Too many ongoing websocket messages`.
+pub const WS_MAX_IN_FLIGHT: usize = 512;
 /// (CC) Largest WebSocket handshake response (client side), and request (server side).
 pub const WS_MAX_HANDSHAKE: usize = 8192;
 /// Unread bytes a WebSocket handle keeps; a message that would overflow it fails the

@@ -356,6 +356,19 @@ fn ws_utf8_encoding_sends_text_and_rejects_bad_utf8() {
 }
 
 #[test]
+fn ws_at_most_512_messages_in_flight() {
+    let mut h = open_client(Encoding::Binary);
+    let args: Vec<Value> = (0..512).map(Value::from).collect();
+    h.write(&args).unwrap();
+    assert_eq!(
+        h.write(&[s("one more")]).unwrap_err().to_string(),
+        "Too many ongoing websocket messages"
+    );
+    assert_eq!(outs(&mut h).len(), 512);
+    h.write(&[s("now fine")]).unwrap();
+}
+
+#[test]
 fn ws_local_close_sends_1000_without_event() {
     let mut h = open_client(Encoding::Binary);
     h.close(now()).unwrap();

@@ -28,7 +28,7 @@ use super::session::{close_code, Role, SendError, WsEvent, WsSession};
 use crate::http::client::endpoint;
 use crate::http::head::{headers_table, Headers, RequestHead};
 use crate::http::request::{Encoding, DEFAULT_USER_AGENT};
-use crate::limits::{DEFAULT_TIMEOUT, WS_MAX_MESSAGE, WS_MAX_UNREAD};
+use crate::limits::{DEFAULT_TIMEOUT, WS_MAX_IN_FLIGHT, WS_MAX_MESSAGE, WS_MAX_UNREAD};
 use crate::net::{ConnectFailure, NetOutput};
 use crate::read::read_stream;
 use crate::status::{HandleError, HandleEvent, Status};
@@ -339,6 +339,16 @@ impl<R: RandomSource> WsHandle<R> {
         }
         let binary = self.encoding == Encoding::Binary;
         let msgs: Vec<LuaStr> = args.iter().map(Value::to_lua_string).collect();
+        let in_flight = self
+            .outputs
+            .iter()
+            .filter(|o| matches!(o, NetOutput::Send(_)))
+            .count();
+        if in_flight + msgs.len() > WS_MAX_IN_FLIGHT {
+            return Err(HandleError::Other(
+                "Too many ongoing websocket messages".into(),
+            ));
+        }
         for m in &msgs {
             if m.len() > WS_MAX_MESSAGE {
                 return Err(HandleError::Other(SendError::TooLarge.to_string()));
