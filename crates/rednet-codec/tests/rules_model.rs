@@ -238,19 +238,18 @@ proptest! {
                     seen.retain(|_, d| *d > now);
                     let key = id.as_num().filter(|n| !n.is_nan()).map(|n| (n + 0.0).to_bits());
                     let target = rcpt.as_num().and_then(rednet_codec::channel_for_recipient);
-                    let want: Result<u16, NotRepeated> = if ch != 65533 {
-                        Err(NotRepeated::WrongChannel)
-                    } else if key.is_none() {
-                        Err(NotRepeated::BadMessageId)
-                    } else if rcpt.as_num().is_none() {
-                        Err(NotRepeated::BadRecipient)
-                    } else if seen.contains_key(&key.unwrap()) {
-                        Err(NotRepeated::Duplicate)
-                    } else if let Some(t) = target {
-                        seen.insert(key.unwrap(), now + 30_000);
-                        Ok(t)
-                    } else {
-                        Err(NotRepeated::NoChannel)
+                    let want: Result<u16, NotRepeated> = match (ch, key, rcpt.as_num()) {
+                        (ch, _, _) if ch != 65533 => Err(NotRepeated::WrongChannel),
+                        (_, None, _) => Err(NotRepeated::BadMessageId),
+                        (_, _, None) => Err(NotRepeated::BadRecipient),
+                        (_, Some(k), Some(_)) => match (seen.get(&k), target) {
+                            (Some(_), _) => Err(NotRepeated::Duplicate),
+                            (None, None) => Err(NotRepeated::NoChannel),
+                            (None, Some(t)) => {
+                                seen.insert(k, now + 30_000);
+                                Ok(t)
+                            }
+                        },
                     };
                     let got = r.handle_modem_message(Instant::from_millis(now), &modems[1], ch, 42, &msg);
                     prop_assert_eq!(got, want.map(|_| ()));
