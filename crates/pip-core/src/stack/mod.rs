@@ -214,6 +214,8 @@ pub struct PipStack<R> {
     next_send: u64,
     now: Instant,
     stats: Stats,
+    /// The PLP frame of the last destination, with a placeholder payload (see `link_frame`).
+    link_template: Option<(Option<ComputerId>, Table)>,
 }
 
 fn push_bounded<T>(q: &mut VecDeque<T>, item: T, stats: &mut Stats) {
@@ -247,6 +249,7 @@ impl<R: RandomSource> PipStack<R> {
             next_send: 0,
             now: Instant::ZERO,
             stats: Stats::default(),
+            link_template: None,
         };
         if config.loopback {
             let dev = Device::new(LOOPBACK_DEVICE);

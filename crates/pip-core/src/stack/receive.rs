@@ -6,9 +6,9 @@ use modem_value::{Instant, RandomSource, Table, Value, WireMessage};
 
 use super::{push_bounded, Delivery, IpConfig, NetEvent, Origin, PipStack};
 use crate::arp::Learned;
+use crate::wire::link::LINK_FIELDS;
 use crate::wire::{
-    phoenix_type, ArpMessage, ArpReply, ComputerId, ControlMessage, LinkFrame, MessageType,
-    PipPacket,
+    scan, ArpMessage, ArpReply, ComputerId, ControlMessage, LinkFrame, MessageType, PipPacket,
 };
 
 impl<R: RandomSource> PipStack<R> {
@@ -41,19 +41,30 @@ impl<R: RandomSource> PipStack<R> {
             self.stats.drop_interface_down += 1;
             return;
         };
-        match phoenix_type(msg) {
-            None => self.stats.drop_not_phoenix += 1,
-            Some(b"link") => self.receive_link(idx, channel, reply, msg),
-            Some(b"arp") => self.receive_arp(idx, cfg, msg),
-            Some(_) => self.stats.drop_bad_top_level_type += 1,
+        let Some(t) = msg.as_table() else {
+            self.stats.drop_not_phoenix += 1;
+            return;
+        };
+        // One pass reads the envelope and, for the common case, the PLP fields.
+        let [phoenix, ty, source, destination, payload] = scan(t, &LINK_FIELDS);
+        let ty = match ty {
+            Value::Str(s) if phoenix.is_truthy() => s.as_bytes(),
+            _ => {
+                self.stats.drop_not_phoenix += 1;
+                return;
+            }
+        };
+        match ty {
+            b"link" => match LinkFrame::from_fields(source, destination, payload) {
+                Ok(frame) => self.receive_link(idx, channel, reply, frame),
+                Err(_) => self.stats.drop_malformed += 1,
+            },
+            b"arp" => self.receive_arp(idx, cfg, msg),
+            _ => self.stats.drop_bad_top_level_type += 1,
         }
     }
 
-    fn receive_link(&mut self, idx: usize, channel: u16, reply: u16, msg: &Value) {
-        let Ok(frame) = LinkFrame::decode(msg) else {
-            self.stats.drop_malformed += 1;
-            return;
-        };
+    fn receive_link(&mut self, idx: usize, channel: u16, reply: u16, frame: LinkFrame) {
         if frame.destination.is_some_and(|d| d != self.id) {
             self.stats.drop_not_for_us += 1;
             return;

@@ -19,25 +19,36 @@ pub struct LinkFrame {
     pub payload: Table,
 }
 
-impl WireMessage for LinkFrame {
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
-        let t = value.expect_table("(value)")?;
-        let [phoenix, ty, source, destination, payload] = scan(
-            t,
-            &[
-                "PhoenixNetworking",
-                "type",
-                "source",
-                "destination",
-                "payload",
-            ],
-        );
-        check_scanned_envelope(phoenix, ty, super::TYPE_LINK)?;
+/// The fields of a PLP frame, in the order [`scan`] returns them.
+pub(crate) const LINK_FIELDS: [&str; 5] = [
+    "PhoenixNetworking",
+    "type",
+    "source",
+    "destination",
+    "payload",
+];
+
+impl LinkFrame {
+    /// Builds a frame from already scanned fields (the envelope checked by the caller).
+    pub(crate) fn from_fields(
+        source: &Value,
+        destination: &Value,
+        payload: &Value,
+    ) -> Result<LinkFrame, DecodeError> {
         Ok(LinkFrame {
             source: id_from(source, "source")?,
             destination: opt_id(destination, "destination")?,
             payload: payload.expect_table("payload")?.clone(),
         })
+    }
+}
+
+impl WireMessage for LinkFrame {
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        let t = value.expect_table("(value)")?;
+        let [phoenix, ty, source, destination, payload] = scan(t, &LINK_FIELDS);
+        check_scanned_envelope(phoenix, ty, super::TYPE_LINK)?;
+        LinkFrame::from_fields(source, destination, payload)
     }
 
     fn encode(&self) -> Value {

@@ -92,6 +92,7 @@ static NIL: Value = Value::Nil;
 ///
 /// One pass with a length-first comparison is several times cheaper than one binary search
 /// per field, and decoding is on every packet's path.
+#[inline(always)]
 pub(crate) fn scan<'a, const N: usize>(t: &'a Table, names: &[&'static str; N]) -> [&'a Value; N] {
     let mut out = [&NIL; N];
     for (k, v) in t.iter() {
