@@ -2,91 +2,18 @@
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
-use core::time::Duration;
 
 use modem_value::{Instant, LuaStr, RandomSource, Value, WireMessage};
 
+use crate::config::{EndpointConfig, Stats, Verdict};
 use crate::consts::{
     channel_for_recipient, id_as_channel, CHANNEL_BROADCAST, CHANNEL_REPEAT, DEDUP_LIFETIME,
     MAX_MESSAGE_ID, PRUNE_INTERVAL,
 };
 use crate::idset::{id_key, ExpiringIdSet};
-use crate::request::{Completion, Delivered, Request, RequestId, RequestKind};
+use crate::request::{Completion, Delivered, Request};
 use crate::wrapper::{Fields, RednetMessage};
 use crate::{Ignored, ModemId, ModemOp, RednetError, Transmit};
-
-/// Default bound of the dedup set: IDs remembered at once.
-///
-/// rednet.lua's table is unbounded. An ID is remembered 9.5–19.5 s, so the bound is reached by
-/// a sustained 3 400–6 900 accepted messages/s, far beyond what a Minecraft server's modems
-/// carry. Memory at the bound: ≤ 2 MiB of probe table + ≤ 1 MiB of deadline queue.
-pub const DEFAULT_DEDUP_CAPACITY: usize = 65_536;
-/// Default bound of undrained delivered messages: CraftOS's event queue holds 256 events and
-/// drops newer ones when full; so does this queue.
-pub const DEFAULT_MESSAGE_QUEUE_LIMIT: usize = 256;
-/// Default bound of pending `receive`/`lookup`/`host` requests.
-pub const DEFAULT_MAX_REQUESTS: usize = 256;
-/// Default bound of IDs one hostname-less `lookup` collects; later responses are ignored.
-pub const DEFAULT_MAX_LOOKUP_RESULTS: usize = 1024;
-/// Default bound of undrained modem operations above which the DNS responder stays silent, so
-/// that peers' lookups cannot grow the queue of a host that drains it late.
-pub const DEFAULT_MAX_QUEUED_OPS: usize = 4096;
-
-/// Bounds of an [`Endpoint`]; [`Default`] gives the `DEFAULT_*` constants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EndpointConfig {
-    /// Most message IDs remembered at once ([`DEFAULT_DEDUP_CAPACITY`]). While full, packets
-    /// with new IDs are ignored ([`Ignored::DedupFull`]) until the prune timer frees space;
-    /// remembered IDs are never evicted early.
-    pub dedup_capacity: usize,
-    /// Most undrained delivered messages ([`DEFAULT_MESSAGE_QUEUE_LIMIT`]); newer ones are
-    /// dropped from the queue (requests still see them).
-    pub message_queue_limit: usize,
-    /// Most pending requests ([`DEFAULT_MAX_REQUESTS`]).
-    pub max_requests: usize,
-    /// Most IDs a hostname-less lookup collects ([`DEFAULT_MAX_LOOKUP_RESULTS`]).
-    pub max_lookup_results: usize,
-    /// Queued modem operations above which DNS answers are skipped ([`DEFAULT_MAX_QUEUED_OPS`]).
-    pub max_queued_ops: usize,
-}
-
-impl Default for EndpointConfig {
-    fn default() -> Self {
-        EndpointConfig {
-            dedup_capacity: DEFAULT_DEDUP_CAPACITY,
-            message_queue_limit: DEFAULT_MESSAGE_QUEUE_LIMIT,
-            max_requests: DEFAULT_MAX_REQUESTS,
-            max_lookup_results: DEFAULT_MAX_LOOKUP_RESULTS,
-            max_queued_ops: DEFAULT_MAX_QUEUED_OPS,
-        }
-    }
-}
-
-/// What [`Endpoint::handle_modem_message`] did with a packet.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Verdict {
-    /// Accepted: remembered and delivered as a `rednet_message`.
-    Delivered,
-    /// Silently ignored, as rednet.lua ignores it; the reason is for diagnostics.
-    Ignored(Ignored),
-}
-
-/// Counters for diagnostics.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Packets accepted and delivered.
-    pub delivered: u64,
-    /// Packets ignored by the acceptance rules (not counting `DedupFull`).
-    pub ignored: u64,
-    /// Packets that passed every rule but were dropped because the dedup set was full.
-    pub dropped_dedup_full: u64,
-    /// Delivered messages dropped because the message queue was full.
-    pub dropped_queue_full: u64,
-    /// `send`/`broadcast` calls (including the DNS responder's).
-    pub sends: u64,
-    /// Transmit operations emitted.
-    pub transmits: u64,
-}
 
 #[derive(Clone, Debug)]
 struct ModemState {
@@ -133,18 +60,18 @@ pub struct Endpoint<R> {
     id: u32,
     own_channel: u16,
     rng: R,
-    config: EndpointConfig,
-    now: Instant,
+    pub(crate) config: EndpointConfig,
+    pub(crate) now: Instant,
     modems: Vec<ModemState>,
     received: ExpiringIdSet,
     prune_at: Option<Instant>,
-    ops: VecDeque<ModemOp>,
-    messages: VecDeque<Delivered>,
-    completions: VecDeque<Completion>,
+    pub(crate) ops: VecDeque<ModemOp>,
+    pub(crate) messages: VecDeque<Delivered>,
+    pub(crate) completions: VecDeque<Completion>,
     local: VecDeque<Delivered>,
     pub(crate) requests: Vec<Request>,
-    request_deadline: Option<Instant>,
-    next_request: u64,
+    pub(crate) request_deadline: Option<Instant>,
+    pub(crate) next_request: u64,
     pub(crate) hostnames: BTreeMap<LuaStr, LuaStr>,
     stats: Stats,
 }
@@ -552,122 +479,6 @@ impl<R: RandomSource> Endpoint<R> {
         }
     }
 
-    // ---- requests and timers ------------------------------------------------------------
-
-    /// `rednet.receive(filter, timeout)` as a request: completes with the first message
-    /// delivered after this call whose protocol equals `filter` (any if `None`), or with `None`
-    /// once `timeout` has passed. Without a timeout it waits until cancelled. Several pending
-    /// receives each see every message (like coroutines waiting for the same event).
-    pub fn receive(
-        &mut self,
-        now: Instant,
-        filter: Option<LuaStr>,
-        timeout: Option<Duration>,
-    ) -> Result<RequestId, RednetError> {
-        self.advance(now);
-        let deadline = timeout.map(|t| self.now + t);
-        let id = self.add_request(deadline, RequestKind::Receive { filter })?;
-        self.pump();
-        Ok(id)
-    }
-
-    /// Abandons a pending request without a completion. Returns whether it was pending.
-    pub fn cancel(&mut self, id: RequestId) -> bool {
-        let before = self.requests.len();
-        self.requests.retain(|r| r.id != id);
-        self.recompute_request_deadline();
-        self.requests.len() != before
-    }
-
-    pub(crate) fn new_request_id(&mut self) -> RequestId {
-        let id = RequestId(self.next_request);
-        self.next_request += 1;
-        id
-    }
-
-    pub(crate) fn add_request(
-        &mut self,
-        deadline: Option<Instant>,
-        kind: RequestKind,
-    ) -> Result<RequestId, RednetError> {
-        if self.requests.len() >= self.config.max_requests {
-            return Err(RednetError::TooManyRequests);
-        }
-        let id = self.new_request_id();
-        self.requests.push(Request { id, deadline, kind });
-        self.recompute_request_deadline();
-        Ok(id)
-    }
-
-    pub(crate) fn complete(&mut self, c: Completion) {
-        self.completions.push_back(c);
-    }
-
-    fn recompute_request_deadline(&mut self) {
-        self.request_deadline = self.requests.iter().filter_map(|r| r.deadline).min();
-    }
-
-    /// Hands each pending request the delivered message; completes the ones it finishes.
-    fn feed_requests(&mut self, d: &Delivered) {
-        let mut requests = core::mem::take(&mut self.requests);
-        let max_results = self.config.max_lookup_results;
-        let before = requests.len();
-        requests.retain_mut(|r| match &mut r.kind {
-            RequestKind::Receive { filter } => {
-                if d.matches(filter.as_ref()) {
-                    self.completions.push_back(Completion::Received {
-                        id: r.id,
-                        message: Some(d.clone()),
-                    });
-                    false
-                } else {
-                    true
-                }
-            }
-            RequestKind::Lookup {
-                protocol,
-                hostname,
-                results,
-            } => match crate::dns::lookup_response(d, protocol) {
-                Some(answered) => match hostname {
-                    None => {
-                        if results.len() < max_results {
-                            results.push(d.sender);
-                        }
-                        true
-                    }
-                    Some(h) if answered == &Value::Str(h.clone()) => {
-                        self.completions.push_back(Completion::LookedUp {
-                            id: r.id,
-                            hosts: alloc::vec![d.sender],
-                        });
-                        false
-                    }
-                    Some(_) => true,
-                },
-                None => true,
-            },
-            RequestKind::Host { protocol, hostname } => {
-                match crate::dns::lookup_response(d, protocol) {
-                    Some(answered) if answered == &Value::Str(hostname.clone()) => {
-                        self.completions.push_back(Completion::Hosted {
-                            id: r.id,
-                            result: Err(RednetError::HostnameInUse),
-                        });
-                        false
-                    }
-                    _ => true,
-                }
-            }
-        });
-        // Requests added while dispatching (none today) would be in self.requests.
-        requests.append(&mut self.requests);
-        self.requests = requests;
-        if self.requests.len() != before {
-            self.recompute_request_deadline();
-        }
-    }
-
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.advance(now);
@@ -696,41 +507,6 @@ impl<R: RandomSource> Endpoint<R> {
         if self.request_deadline.is_some_and(|d| now >= d) {
             self.expire_requests(now);
         }
-    }
-
-    fn expire_requests(&mut self, now: Instant) {
-        let mut due: Vec<Request> = Vec::new();
-        let mut i = 0;
-        while i < self.requests.len() {
-            if self.requests[i].deadline.is_some_and(|d| d <= now) {
-                due.push(self.requests.remove(i));
-            } else {
-                i += 1;
-            }
-        }
-        // Timers fire in deadline order; equal deadlines in the order they were started.
-        due.sort_by_key(|r| (r.deadline, r.id));
-        for r in due {
-            let c = match r.kind {
-                RequestKind::Receive { .. } => Completion::Received {
-                    id: r.id,
-                    message: None,
-                },
-                RequestKind::Lookup { results, .. } => Completion::LookedUp {
-                    id: r.id,
-                    hosts: results,
-                },
-                RequestKind::Host { protocol, hostname } => {
-                    self.hostnames.insert(protocol, hostname);
-                    Completion::Hosted {
-                        id: r.id,
-                        result: Ok(()),
-                    }
-                }
-            };
-            self.completions.push_back(c);
-        }
-        self.recompute_request_deadline();
     }
 
     // ---- output queues ------------------------------------------------------------------

@@ -66,26 +66,29 @@
 extern crate alloc;
 
 pub mod bus;
+mod config;
 mod consts;
 mod dns;
 mod endpoint;
 mod error;
 mod idset;
 mod modem;
+mod pending;
 mod repeater;
 mod request;
 mod wrapper;
 
+pub use config::{
+    EndpointConfig, Stats, Verdict, DEFAULT_DEDUP_CAPACITY, DEFAULT_MAX_LOOKUP_RESULTS,
+    DEFAULT_MAX_QUEUED_OPS, DEFAULT_MAX_REQUESTS, DEFAULT_MESSAGE_QUEUE_LIMIT,
+};
 pub use consts::{
     as_channel, channel_for_recipient, id_as_channel, lua_mod, CHANNEL_BROADCAST, CHANNEL_GPS,
     CHANNEL_REPEAT, DEDUP_LIFETIME, DNS_PROTOCOL, LOCALHOST, LOOKUP_WINDOW, MAX_ID_CHANNELS,
     MAX_MESSAGE_ID, PRUNE_INTERVAL, REPEATER_MEMORY,
 };
 pub use dns::{LOOKUP, LOOKUP_RESPONSE};
-pub use endpoint::{
-    Endpoint, EndpointConfig, Stats, Verdict, DEFAULT_DEDUP_CAPACITY, DEFAULT_MAX_LOOKUP_RESULTS,
-    DEFAULT_MAX_QUEUED_OPS, DEFAULT_MAX_REQUESTS, DEFAULT_MESSAGE_QUEUE_LIMIT,
-};
+pub use endpoint::Endpoint;
 pub use error::{Ignored, RednetError};
 pub use idset::id_key;
 pub use modem::{ModemId, ModemOp, Transmit};
