@@ -78,7 +78,8 @@ pub struct Endpoint<R> {
 
 impl<R: RandomSource> Endpoint<R> {
     /// The endpoint of computer `computer_id`, with default bounds, drawing message IDs from
-    /// `rng`.
+    /// `rng`: one `next_u64` at construction (the secret seed of the dedup table's hash), then
+    /// one `range_inclusive(1, 2^31 − 1)` per send.
     pub fn new(computer_id: u32, rng: R) -> Self {
         Self::with_config(computer_id, EndpointConfig::default(), rng)
     }
