@@ -8,7 +8,8 @@
 //! * [`wire`]: typed PLP frames, ARP, PIP packets and MCP messages, each a strict
 //!   [`WireMessage`](modem_value::WireMessage).
 //! * [`route`]: numbered route tables with Phoenix's exact longest-prefix tie-break, compiled
-//!   into a popcount-compressed multibit trie ([`route::LpmTable`]) for fast lookups.
+//!   into a popcount-compressed multibit trie ([`route::LpmTable`], with a directly indexed
+//!   first level for large tables) for fast lookups.
 //! * [`arp`]: the bounded per-interface ARP cache.
 //! * [`stack`]: [`PipStack`], one state machine per computer: interfaces, ARP resolution with
 //!   queued packets, PIP send and receive, duplicate suppression, opt-in router forwarding and
@@ -23,6 +24,43 @@
 //! [`PipStack::poll_event`], [`PipStack::poll_send_result`]. Nothing reads a clock or the OS's
 //! randomness: instants come with each call and randomness from the injected
 //! [`RandomSource`](modem_value::RandomSource).
+//!
+//! ```
+//! use modem_value::{Instant, LuaStr, SplitMix64};
+//! use pip_core::wire::MessageType;
+//! use pip_core::{IpConfigChange, NetEvent, PipStack, StackConfig};
+//!
+//! // Two computers whose modems "/back" share one modem network.
+//! let mut a = PipStack::new(StackConfig::new(1), SplitMix64::new(1));
+//! let mut b = PipStack::new(StackConfig::new(2), SplitMix64::new(2));
+//! for (s, ip) in [(&mut a, "10.0.0.1"), (&mut b, "10.0.0.2")] {
+//!     s.add_device("/back").unwrap();
+//!     let cfg = IpConfigChange { ip: ip.parse().ok(), prefix: Some(24), up: Some(true) };
+//!     s.ipconfig("/back", cfg).unwrap();
+//!     while s.poll_channel().is_some() {} // the host opens channel 0 on the modem
+//!     while s.poll_transmit().is_some() {} // collision probes; nobody listens yet
+//! }
+//! let now = Instant::from_secs(1);
+//! a.netcontrol(now, "10.0.0.2".parse().unwrap(), MessageType::Ping, Some(LuaStr::from("1")), None);
+//! // Carry frames between the two until both are quiet (ARP request, reply, ping, pong).
+//! loop {
+//!     let mut moved = false;
+//!     while let Some(t) = a.poll_transmit() {
+//!         b.handle_modem_message(now, "/back", t.channel, t.reply_channel, &t.message);
+//!         moved = true;
+//!     }
+//!     while let Some(t) = b.poll_transmit() {
+//!         a.handle_modem_message(now, "/back", t.channel, t.reply_channel, &t.message);
+//!         moved = true;
+//!     }
+//!     if !moved { break; }
+//! }
+//! let pong = std::iter::from_fn(|| a.poll_event()).find_map(|e| match e {
+//!     NetEvent::Control { sender, message } if message.message_type == MessageType::Pong => sender,
+//!     _ => None,
+//! });
+//! assert_eq!(pong, Some("10.0.0.2".parse().unwrap()));
+//! ```
 //!
 //! # Decisions where the spec proposes fixes (§19)
 //! Q-LNK1 (missing PLP `destination` = link broadcast), Q-LNK2 (only `link`/`arp` at top level),
