@@ -28,6 +28,15 @@ impl MessageType {
         }
     }
 
+    /// Parses `netcontrol`'s type argument; the error is Phoenix's
+    /// `bad argument #2 (invalid option '<x>')`.
+    pub fn parse_netcontrol(name: &str) -> Result<MessageType, crate::ConfigError> {
+        MessageType::from_bytes(name.as_bytes()).ok_or_else(|| crate::ConfigError::InvalidOption {
+            arg: 2,
+            option: alloc::string::ToString::to_string(name),
+        })
+    }
+
     /// Parses a wire name.
     pub fn from_bytes(b: &[u8]) -> Option<MessageType> {
         Some(match b {
@@ -106,6 +115,13 @@ mod tests {
         let bad =
             table! { "PhoenixNetworking" => true, "type" => "control", "messageType" => "echo" };
         assert!(ControlMessage::decode(&bad).is_err());
+        assert_eq!(
+            MessageType::parse_netcontrol("echo")
+                .unwrap_err()
+                .to_string(),
+            "bad argument #2 (invalid option 'echo')"
+        );
+        assert_eq!(MessageType::parse_netcontrol("pong"), Ok(MessageType::Pong));
         let bad_payload = table! { "PhoenixNetworking" => true, "type" => "control",
         "messageType" => "pong", "payload" => "x" };
         assert!(ControlMessage::decode(&bad_payload).is_err());
