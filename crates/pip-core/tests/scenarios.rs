@@ -787,3 +787,58 @@ fn hostile_floods_stay_within_bounds() {
         assert!(s.pending_resolutions() <= pip_core::stack::MAX_PENDING_RESOLUTIONS);
     }
 }
+
+#[test]
+fn device_pinned_sends_and_device_removal() {
+    let mut bus = segment();
+    let a = 0;
+    let now = bus.now;
+    // Q-PSP14: a send pinned to a device only uses routes on that device.
+    bus.stack(a).add_device("/left").unwrap();
+    let pinned = SendOptions {
+        notify: true,
+        device: Some(Device::new("/left")),
+        ..SendOptions::default()
+    };
+    bus.stack(a)
+        .send(now, ip("10.0.0.2"), datagram("x"), 0, 0, pinned);
+    bus.settle();
+    assert_eq!(
+        bus.nodes[a].results.last().unwrap().outcome,
+        SendOutcome::Failed {
+            error: "No route to host"
+        }
+    );
+    // A packet waiting for ARP on a removed device fails with "Network is down"; the device's
+    // channel 0 is closed and its routes are gone.
+    let opts = SendOptions {
+        notify: true,
+        ..SendOptions::default()
+    };
+    bus.stack(a)
+        .send(now, ip("10.0.0.77"), datagram("y"), 0, 0, opts);
+    bus.settle();
+    assert_eq!(bus.stack(a).pending_resolutions(), 1);
+    bus.stack(a).remove_device(now, "/back").unwrap();
+    bus.settle();
+    assert_eq!(bus.stack(a).pending_resolutions(), 0);
+    assert_eq!(
+        bus.nodes[a].results.last().unwrap().outcome,
+        SendOutcome::Failed {
+            error: "Network is down"
+        }
+    );
+    assert!(!bus.nodes[a].open.contains(&("/back".to_string(), 0)));
+    assert!(bus
+        .stack(a)
+        .routes()
+        .list(0)
+        .unwrap()
+        .iter()
+        .all(|r| r.device.as_ref().is_some_and(|d| d.as_str() == "/lo")));
+    assert_eq!(bus.stack(a).poll_timeout(), None);
+    assert_eq!(
+        bus.stack(a).ipconfig_get("/back").unwrap_err().to_string(),
+        "No such device"
+    );
+}
