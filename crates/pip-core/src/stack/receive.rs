@@ -6,9 +6,8 @@ use modem_value::{Instant, RandomSource, Table, Value, WireMessage};
 
 use super::{push_bounded, Delivery, IpConfig, NetEvent, Origin, PipStack};
 use crate::arp::Learned;
-use crate::wire::link::LINK_FIELDS;
 use crate::wire::{
-    scan, ArpMessage, ArpReply, ComputerId, ControlMessage, LinkFrame, MessageType, PipPacket,
+    scan_link, ArpMessage, ArpReply, ComputerId, ControlMessage, LinkFrame, MessageType, PipPacket,
 };
 
 impl<R: RandomSource> PipStack<R> {
@@ -46,7 +45,7 @@ impl<R: RandomSource> PipStack<R> {
             return;
         };
         // One pass reads the envelope and, for the common case, the PLP fields.
-        let [phoenix, ty, source, destination, payload] = scan(t, &LINK_FIELDS);
+        let [phoenix, ty, source, destination, payload] = scan_link(t);
         let ty = match ty {
             Value::Str(s) if phoenix.is_truthy() => s.as_bytes(),
             _ => {

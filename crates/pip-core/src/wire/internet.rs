@@ -5,7 +5,7 @@ use core::net::Ipv4Addr;
 
 use modem_value::{DecodeError, LuaStr, RandomSource, Table, Value, WireMessage};
 
-use super::{check_scanned_envelope, envelope, ip_from, scan};
+use super::{check_scanned_envelope, envelope, ip_from, scan_pip};
 use crate::addr::ip_value;
 
 /// Default `hopsLeft` of a new packet.
@@ -133,18 +133,7 @@ pub(crate) fn hops_from(v: &Value) -> Result<u32, DecodeError> {
 impl WireMessage for PipPacket {
     fn decode(value: &Value) -> Result<Self, DecodeError> {
         let t = value.expect_table("(value)")?;
-        let [phoenix, ty, source, destination, message_id, hops, payload] = scan(
-            t,
-            &[
-                "PhoenixNetworking",
-                "type",
-                "source",
-                "destination",
-                "messageID",
-                "hopsLeft",
-                "payload",
-            ],
-        );
+        let [phoenix, ty, source, destination, message_id, hops, payload] = scan_pip(t);
         check_scanned_envelope(phoenix, ty, super::TYPE_INTERNET)?;
         Ok(PipPacket {
             source: ip_from(source, "source")?,

@@ -2,7 +2,7 @@
 
 use modem_value::{DecodeError, Table, Value, WireMessage};
 
-use super::{check_scanned_envelope, envelope, id_from, opt_id, scan, ComputerId};
+use super::{check_scanned_envelope, envelope, id_from, opt_id, scan_link, ComputerId};
 
 /// A Phoenix Link Protocol frame: the top-level modem message carrying a PIP packet.
 ///
@@ -18,15 +18,6 @@ pub struct LinkFrame {
     /// The carried PIP packet (a table; decoded by [`PipPacket`](super::PipPacket)).
     pub payload: Table,
 }
-
-/// The fields of a PLP frame, in the order [`scan`] returns them.
-pub(crate) const LINK_FIELDS: [&str; 5] = [
-    "PhoenixNetworking",
-    "type",
-    "source",
-    "destination",
-    "payload",
-];
 
 impl LinkFrame {
     /// Builds a frame from already scanned fields (the envelope checked by the caller).
@@ -46,7 +37,7 @@ impl LinkFrame {
 impl WireMessage for LinkFrame {
     fn decode(value: &Value) -> Result<Self, DecodeError> {
         let t = value.expect_table("(value)")?;
-        let [phoenix, ty, source, destination, payload] = scan(t, &LINK_FIELDS);
+        let [phoenix, ty, source, destination, payload] = scan_link(t);
         check_scanned_envelope(phoenix, ty, super::TYPE_LINK)?;
         LinkFrame::from_fields(source, destination, payload)
     }

@@ -106,6 +106,46 @@ pub(crate) fn scan<'a, const N: usize>(t: &'a Table, names: &[&'static str; N]) 
     out
 }
 
+/// The PLP fields `[PhoenixNetworking, type, source, destination, payload]` in one pass; a
+/// `match` on literal keys compiles to a length switch and inline compares (the hot path).
+pub(crate) fn scan_link(t: &Table) -> [&Value; 5] {
+    let mut out = [&NIL; 5];
+    for (k, v) in t.iter() {
+        let Value::Str(s) = k else { continue };
+        let slot = match s.as_bytes() {
+            b"PhoenixNetworking" => &mut out[0],
+            b"type" => &mut out[1],
+            b"source" => &mut out[2],
+            b"destination" => &mut out[3],
+            b"payload" => &mut out[4],
+            _ => continue,
+        };
+        *slot = v;
+    }
+    out
+}
+
+/// The PIP fields `[PhoenixNetworking, type, source, destination, messageID, hopsLeft,
+/// payload]` in one pass (see [`scan_link`]).
+pub(crate) fn scan_pip(t: &Table) -> [&Value; 7] {
+    let mut out = [&NIL; 7];
+    for (k, v) in t.iter() {
+        let Value::Str(s) = k else { continue };
+        let slot = match s.as_bytes() {
+            b"PhoenixNetworking" => &mut out[0],
+            b"type" => &mut out[1],
+            b"source" => &mut out[2],
+            b"destination" => &mut out[3],
+            b"messageID" => &mut out[4],
+            b"hopsLeft" => &mut out[5],
+            b"payload" => &mut out[6],
+            _ => continue,
+        };
+        *slot = v;
+    }
+    out
+}
+
 /// Checks envelope fields already read by [`scan`].
 pub(crate) fn check_scanned_envelope(
     phoenix: &Value,
