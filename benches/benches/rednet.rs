@@ -137,7 +137,9 @@ impl RxCold {
         RxCold {
             e,
             modem,
-            packets: (0..POOL).map(|i| packet(1_000_000 + i as u32 * 7919)).collect(),
+            packets: (0..POOL)
+                .map(|i| packet(1_000_000 + i as u32 * 7919))
+                .collect(),
             i: 0,
             t: 0,
         }
@@ -216,7 +218,9 @@ fn bench(c: &mut Criterion) {
         )
     });
     let mut cold = RxCold::new();
-    g.bench_function("receive, 32768-packet cold pool", |b| b.iter(|| cold.step()));
+    g.bench_function("receive, 32768-packet cold pool", |b| {
+        b.iter(|| cold.step())
+    });
     let mut base = Baseline::new();
     g.bench_function("baseline std HashSet<u32> lookup+insert", |b| {
         b.iter(|| base.step())
@@ -231,7 +235,12 @@ fn bench(c: &mut Criterion) {
     let mut t = 0u64;
     let mut send = move || {
         t += 1;
-        let ok = tx.send(Instant::from_millis(t), 7.0, msg.clone(), Some(proto.clone()));
+        let ok = tx.send(
+            Instant::from_millis(t),
+            7.0,
+            msg.clone(),
+            Some(proto.clone()),
+        );
         black_box(ok.unwrap());
         while let Some(op) = tx.poll_modem_op() {
             black_box(op);
@@ -269,10 +278,18 @@ fn bench(c: &mut Criterion) {
 
     report("rednet", "receive messages/s", rx_rate);
     report("rednet", "receive allocations/message", rx_allocs);
-    report("rednet", "receive messages/s, cold 32768-packet pool", cold_rate);
+    report(
+        "rednet",
+        "receive messages/s, cold 32768-packet pool",
+        cold_rate,
+    );
     report("rednet", "baseline HashSet<u32> lookup+insert/s", base_rate);
     report("rednet", "receive / baseline ratio", rx_rate / base_rate);
-    report("rednet", "cold-pool receive / baseline ratio", cold_rate / base_rate);
+    report(
+        "rednet",
+        "cold-pool receive / baseline ratio",
+        cold_rate / base_rate,
+    );
     report("rednet", "send messages/s", tx_rate);
     report("rednet", "send allocations/message", tx_allocs);
 }

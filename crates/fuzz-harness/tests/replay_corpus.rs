@@ -8,8 +8,9 @@ fn every_corpus_file_runs_clean() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
     for (name, target) in fuzz_harness::targets() {
         let dir = root.join(name);
-        let entries = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("fuzz target {name} has no corpus at {}: {e}", dir.display()));
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+            panic!("fuzz target {name} has no corpus at {}: {e}", dir.display())
+        });
         let mut n = 0;
         for entry in entries {
             let path = entry.expect("readable corpus entry").path();

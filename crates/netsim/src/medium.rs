@@ -110,6 +110,8 @@ pub struct Medium {
     modems: Vec<Modem>,
     /// Modems by open channel: a transmit only looks at the modems that can hear it.
     by_channel: BTreeMap<u16, BTreeSet<usize>>,
+    /// Modems that hear every channel (routers; see [`Medium::set_promiscuous`]).
+    promiscuous: BTreeSet<usize>,
     ranges: RangeConfig,
     link: LinkModel,
     rng: SplitMix64,
@@ -129,6 +131,7 @@ impl Medium {
         Medium {
             modems: Vec::new(),
             by_channel: BTreeMap::new(),
+            promiscuous: BTreeSet::new(),
             ranges: RangeConfig::default(),
             link,
             rng: SplitMix64::new(seed),
@@ -202,6 +205,21 @@ impl Medium {
         Ok(())
     }
 
+    /// Lets a modem hear every channel, open or not.
+    ///
+    /// Phoenix carries transport ports as modem channels, so a router must hear the ports of
+    /// every conversation it forwards, which a CC:Tweaked modem (128 open channels) cannot.
+    /// Emulators can; the simulator gives router modems this ability.
+    pub fn set_promiscuous(&mut self, modem: ModemId, on: bool) -> Result<(), ModemError> {
+        self.modem_mut(modem)?;
+        if on {
+            self.promiscuous.insert(modem.0);
+        } else {
+            self.promiscuous.remove(&modem.0);
+        }
+        Ok(())
+    }
+
     /// `modem.isOpen(channel)`.
     pub fn is_open(&self, modem: ModemId, channel: u16) -> bool {
         self.modems
@@ -236,10 +254,14 @@ impl Medium {
         }
         let sender_kind = sender.kind;
         self.stats.transmits += 1;
-        let Some(hearers) = self.by_channel.get(&channel) else {
-            return Ok(());
+        let empty = BTreeSet::new();
+        let open = self.by_channel.get(&channel).unwrap_or(&empty);
+        let hearers: Vec<usize> = if self.promiscuous.is_empty() {
+            open.iter().copied().collect()
+        } else {
+            open.union(&self.promiscuous).copied().collect()
         };
-        for &i in hearers {
+        for i in hearers {
             let m = &self.modems[i];
             if i == from.0 || !m.attached {
                 continue;

@@ -173,6 +173,11 @@ pub struct WorldStats {
     pub events: u64,
     /// Bytes moved over simulated TCP.
     pub tcp_bytes: u64,
+    /// PSP segments sent again: a `socket` message whose sequence number its sender had
+    /// already used on the same ports (retransmissions of data, FINs and handshakes).
+    pub psp_retransmissions: u64,
+    /// Bytes of PSP payload transmitted (first transmissions only).
+    pub psp_payload_bytes: u64,
 }
 
 /// Many computers on one medium, driven as an emulator drives them (see the crate docs).
@@ -188,6 +193,8 @@ pub struct World {
     listeners: BTreeMap<(String, u16), NodeId>,
     pipes: BTreeMap<(NodeId, TcpId), (NodeId, TcpId)>,
     tcp_queue: VecDeque<(NodeId, TcpId, TcpEvent)>,
+    /// Highest PSP sequence sent per (node, channel, reply channel), for retransmission counts.
+    psp_seq: BTreeMap<(NodeId, u16, u16), f64>,
 }
 
 impl World {
@@ -204,6 +211,7 @@ impl World {
             listeners: BTreeMap::new(),
             pipes: BTreeMap::new(),
             tcp_queue: VecDeque::new(),
+            psp_seq: BTreeMap::new(),
         }
     }
 
@@ -244,13 +252,26 @@ impl World {
         let mut cfg = config;
         cfg.modems = modems.iter().map(|(d, _)| d.to_string()).collect();
         let computer_id = cfg.id;
+        let router = cfg.forwarding;
         let computer = Computer::new(cfg, &mut SplitMix64::new(seed));
-        self.add_node(
+        let node = self.add_node(
             computer_id,
             Machine::Phoenix(Box::new(computer)),
             modems,
             hostname,
-        )
+        );
+        if router {
+            // A router must hear the transport ports (modem channels) of everything it forwards.
+            for m in self.nodes[node]
+                .modems
+                .values()
+                .copied()
+                .collect::<Vec<_>>()
+            {
+                let _ = self.medium.set_promiscuous(m, true);
+            }
+        }
+        node
     }
 
     /// Adds a CraftOS computer running `repeat` on all its modems.
@@ -522,6 +543,7 @@ impl World {
                     return;
                 };
                 self.stats.transmits += 1;
+                self.count_psp(node, channel, reply_channel, &message);
                 if let Some(trace) = self.trace.as_mut() {
                     trace.push(TransmitRecord {
                         at: self.now,
@@ -568,6 +590,26 @@ impl World {
                 }
             }
             Output::Tcp { conn, op } => self.tcp(node, conn, op),
+        }
+    }
+
+    fn count_psp(&mut self, node: NodeId, channel: u16, reply: u16, frame: &Value) {
+        let seg = frame.get("payload").get("payload");
+        if seg.get("type").as_str().is_none_or(|t| t != "socket") {
+            return;
+        }
+        let Some(seq) = seg.get("sequence").as_num() else {
+            return;
+        };
+        let key = (node, channel, reply);
+        match self.psp_seq.get(&key) {
+            Some(&max) if seq <= max => self.stats.psp_retransmissions += 1,
+            _ => {
+                self.psp_seq.insert(key, seq);
+                if let Some(p) = seg.get("payload").as_str() {
+                    self.stats.psp_payload_bytes += p.len() as u64;
+                }
+            }
         }
     }
 

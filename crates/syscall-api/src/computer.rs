@@ -43,6 +43,10 @@ pub struct ComputerConfig {
     pub forwarding: bool,
     /// Whether `listen("http://…")`/`listen("ws://…")` are available (CraftOS-PC's extension).
     pub http_server: bool,
+    /// PSP behaviour switches. Keep the default (Q-PSP1 gap skipping on) when peers may be
+    /// Phoenix 0.0.9; turn `skip_stalled_gaps` off when every peer is built on this workspace,
+    /// which makes delivery exact under any loss.
+    pub psp: psp_proto::PspConfig,
 }
 
 impl ComputerConfig {
@@ -53,6 +57,7 @@ impl ComputerConfig {
             modems: modems.iter().map(|m| m.to_string()).collect(),
             forwarding: false,
             http_server: true,
+            psp: psp_proto::PspConfig::default(),
         }
     }
 }
@@ -126,7 +131,7 @@ impl Computer {
             now: Instant::ZERO,
             rng: seed(),
             pip,
-            psp: PspEndpoint::default(),
+            psp: PspEndpoint::new(config.psp),
             pdp: PdpEndpoint::new(),
             rednet,
             web: Web::new(seed()),

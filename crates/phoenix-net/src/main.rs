@@ -1,0 +1,114 @@
+//! `phoenix-net`: the simulator's command line.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use phoenix_net::{run, RunOptions, Scenario, BUILTIN_INTERNET};
+
+const USAGE: &str = "usage: phoenix-net sim [SCENARIO.toml] [--seed N] [--trace FILE] [--quiet]
+
+Runs a simulated Phoenix network on a virtual clock and prints a transcript and a summary.
+Without SCENARIO, runs the built-in internet (three segments, two routers, a dozen computers).
+  --seed N      replace the scenario's seed
+  --trace FILE  write every transmit as one JSON line to FILE
+  --quiet       print only the summary";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("sim") => sim(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn sim(args: &[String]) -> ExitCode {
+    let mut file = None;
+    let mut options = RunOptions::default();
+    let mut trace_file = None;
+    let mut quiet = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seed" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(n) => options.seed = Some(n),
+                None => return usage_error("--seed needs a number"),
+            },
+            "--trace" => match it.next() {
+                Some(f) => {
+                    trace_file = Some(f.clone());
+                    options.trace = true;
+                }
+                None => return usage_error("--trace needs a file"),
+            },
+            "--quiet" => quiet = true,
+            s if s.starts_with('-') => return usage_error(&format!("unknown option {s}")),
+            s => file = Some(s.to_string()),
+        }
+    }
+    let text = match &file {
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("phoenix-net: cannot read {f}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => BUILTIN_INTERNET.to_string(),
+    };
+    let scenario = match Scenario::from_toml(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("phoenix-net: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "== {} (seed {}) ==",
+        scenario.name,
+        options.seed.unwrap_or(scenario.seed)
+    );
+    let progress = |p: &str| {
+        eprint!("\r[sim] {p}    ");
+        let _ = std::io::stderr().flush();
+    };
+    let line = |t: modem_value::Instant, l: &str| {
+        if !quiet {
+            println!("[{:>8.3}s] {l}", t.as_secs_f64());
+        }
+    };
+    let report = match run(&scenario, &options, progress, line) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("phoenix-net: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    eprint!("\r\x1b[K");
+    println!("\n{}", report.summary());
+    if let Some(f) = trace_file {
+        let mut body = report.trace.join("\n");
+        body.push('\n');
+        if let Err(e) = std::fs::write(&f, body) {
+            eprintln!("phoenix-net: cannot write {f}: {e}");
+            return ExitCode::from(2);
+        }
+        println!("trace: {} transmits written to {f}", report.trace.len());
+    }
+    if report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("phoenix-net: {msg}\n{USAGE}");
+    ExitCode::from(2)
+}

@@ -1,0 +1,350 @@
+//! Scenario files: the world (computers, modems, addresses, routes) and what happens in it.
+//!
+//! A scenario is a TOML document (examples in the repository's `scenarios/`):
+//!
+//! ```toml
+//! name = "two computers"
+//! seed = 7                       # every random choice of the run derives from it
+//! duration_ms = 20000            # virtual time limit
+//!
+//! [link]                         # optional: imperfections of every modem link
+//! loss = 0.05                    # probability a copy is lost
+//! duplicate = 0.0                # probability a copy arrives twice
+//! latency_min_ms = 5
+//! latency_max_ms = 40
+//!
+//! [[node]]
+//! name = "a"                     # also its HTTP host name
+//! id = 1                         # computer ID
+//! kind = "phoenix"               # phoenix | repeater | craftos
+//! router = false                 # Q-PIP1 forwarding
+//! modems = [{ device = "/top", wireless = [0, 64, 0] }]   # or ender = [..], or cable = 1, at = [..]
+//! ip = [{ device = "/top", ip = "10.0.0.1", netmask = 24 }]
+//! routes = [{ source = "0.0.0.0", netmask = 0, action = "unicast", device = "/top", gateway = "10.0.0.254" }]
+//! dns = [{ protocol = "chat", hostname = "alice" }]
+//!
+//! [[activity]]
+//! kind = "ping"                  # ping | psp_transfer | pdp | rednet_chat | dns_lookup | http
+//! at_ms = 0
+//! from = "a"
+//! to = "10.0.0.2"
+//! count = 3
+//! ```
+//!
+//! `[[crowd]]` tables add many similar Phoenix computers at once (for scale runs): `count`,
+//! `first_id`, `first_ip` (consecutive addresses), `netmask`, and a square `area` of side
+//! `side` blocks on which their wireless modems are placed at random.
+
+use serde::Deserialize;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Title for the transcript.
+    pub name: String,
+    /// Seed of every random choice of the run.
+    #[serde(default)]
+    pub seed: u64,
+    /// Virtual time limit in milliseconds (default 120 000).
+    #[serde(default = "default_duration")]
+    pub duration_ms: u64,
+    /// Link imperfections.
+    #[serde(default)]
+    pub link: Link,
+    /// The computers.
+    #[serde(default, rename = "node")]
+    pub nodes: Vec<NodeSpec>,
+    /// Generated computers.
+    #[serde(default, rename = "crowd")]
+    pub crowds: Vec<Crowd>,
+    /// What happens.
+    #[serde(default, rename = "activity")]
+    pub activities: Vec<ActivitySpec>,
+}
+
+fn default_duration() -> u64 {
+    120_000
+}
+
+/// `[link]`.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// Loss probability per copy.
+    #[serde(default)]
+    pub loss: f64,
+    /// Duplication probability per copy.
+    #[serde(default)]
+    pub duplicate: f64,
+    /// Fewest milliseconds per copy.
+    #[serde(default)]
+    pub latency_min_ms: u64,
+    /// Most milliseconds per copy.
+    #[serde(default)]
+    pub latency_max_ms: u64,
+}
+
+/// What runs on a node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    /// A Phoenix computer (the whole stack).
+    #[default]
+    Phoenix,
+    /// A CraftOS computer running `repeat`.
+    Repeater,
+    /// A CraftOS computer using the `rednet` API.
+    Craftos,
+}
+
+/// `[[node]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Unique name; the HTTP host name of the node.
+    pub name: String,
+    /// Computer ID.
+    pub id: u32,
+    /// What runs on it.
+    #[serde(default)]
+    pub kind: NodeKind,
+    /// Router mode.
+    #[serde(default)]
+    pub router: bool,
+    /// Its modems.
+    pub modems: Vec<ModemSpec>,
+    /// Interface addresses (Phoenix nodes).
+    #[serde(default)]
+    pub ip: Vec<IpSpec>,
+    /// Routes added to table 1 (Phoenix nodes).
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+    /// Rednet DNS names it answers for (Phoenix nodes).
+    #[serde(default)]
+    pub dns: Vec<DnsSpec>,
+}
+
+/// One modem and where it is.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModemSpec {
+    /// Device path (`/top`) for Phoenix, side name (`top`) for CraftOS nodes.
+    pub device: String,
+    /// A wireless modem at `[x, y, z]`.
+    #[serde(default)]
+    pub wireless: Option<[f64; 3]>,
+    /// An ender modem at `[x, y, z]`.
+    #[serde(default)]
+    pub ender: Option<[f64; 3]>,
+    /// A wired modem on this cable network…
+    #[serde(default)]
+    pub cable: Option<u32>,
+    /// …at `[x, y, z]`.
+    #[serde(default)]
+    pub at: Option<[f64; 3]>,
+}
+
+/// An interface address.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IpSpec {
+    /// The modem.
+    pub device: String,
+    /// Dotted address.
+    pub ip: String,
+    /// Prefix length.
+    pub netmask: u8,
+}
+
+/// A route for table 1.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Network address.
+    pub source: String,
+    /// Prefix length.
+    pub netmask: u8,
+    /// `unicast`, `local`, `broadcast`, `unreachable`, `prohibit`, `blackhole`.
+    pub action: String,
+    /// Interface.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Gateway (unicast).
+    #[serde(default)]
+    pub gateway: Option<String>,
+}
+
+/// A rednet DNS registration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSpec {
+    /// Protocol.
+    pub protocol: String,
+    /// Host name.
+    pub hostname: String,
+}
+
+/// `[[crowd]]`: many Phoenix computers on one wireless network.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crowd {
+    /// Name prefix: members are `<prefix><index>`.
+    pub prefix: String,
+    /// How many.
+    pub count: u32,
+    /// ID of the first member (the others follow).
+    pub first_id: u32,
+    /// Address of the first member (the others follow).
+    pub first_ip: String,
+    /// Prefix length of every member's `/top`.
+    pub netmask: u8,
+    /// Side of the square area (blocks) the wireless modems are spread over.
+    pub side: f64,
+}
+
+/// `[[activity]]`: a scripted program run by the simulator.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActivitySpec {
+    /// `ping`: `netcontrol` pings every second, pongs and unreachables reported.
+    Ping {
+        /// Start time.
+        #[serde(default)]
+        at_ms: u64,
+        /// Pinging node.
+        from: String,
+        /// Target IP.
+        to: String,
+        /// Probes.
+        #[serde(default = "three")]
+        count: u32,
+    },
+    /// `psp_transfer`: `to` listens, `from` connects and sends `bytes` in `chunk`-byte writes,
+    /// then closes; the receiver checks every byte.
+    PspTransfer {
+        /// Start time.
+        #[serde(default)]
+        at_ms: u64,
+        /// Client node.
+        from: String,
+        /// Server node.
+        to: String,
+        /// Port.
+        port: u16,
+        /// Bytes to send.
+        bytes: usize,
+        /// Bytes per write (one PSP message each).
+        #[serde(default = "default_chunk")]
+        chunk: usize,
+    },
+    /// `pdp`: each message is a datagram; the listener answers each with `ack:<message>`.
+    Pdp {
+        /// Start time.
+        #[serde(default)]
+        at_ms: u64,
+        /// Client node.
+        from: String,
+        /// Server node.
+        to: String,
+        /// Port.
+        port: u16,
+        /// Messages.
+        messages: Vec<String>,
+    },
+    /// `rednet_chat`: `from` sends each message to `to` (Phoenix rednet handles or CraftOS
+    /// rednet), half a second apart.
+    RednetChat {
+        /// Start time.
+        #[serde(default)]
+        at_ms: u64,
+        /// Sender node.
+        from: String,
+        /// Receiver node.
+        to: String,
+        /// Protocol (`sProtocol`).
+        #[serde(default)]
+        protocol: Option<String>,
+        /// Messages.
+        messages: Vec<String>,
+    },
+    /// `dns_lookup`: `rednet.lookup(protocol, hostname)` on a CraftOS node.
+    DnsLookup {
+        /// Start time.
+        #[serde(default)]
+        at_ms: u64,
+        /// CraftOS node.
+        from: String,
+        /// Protocol.
+        protocol: String,
+        /// Host name (all hosts if absent).
+        #[serde(default)]
+        hostname: Option<String>,
+    },
+    /// `http`: `to` serves `listen("http://<to>:<port>")`, `from` fetches `path`.
+    Http {
+        /// Start time.
+        #[serde(default)]
+        at_ms: u64,
+        /// Client node.
+        from: String,
+        /// Server node.
+        to: String,
+        /// Port.
+        #[serde(default = "default_http_port")]
+        port: u16,
+        /// Path.
+        #[serde(default = "default_path")]
+        path: String,
+    },
+    /// `psp_mesh`: `connections` PSP connections at once between random pairs of a crowd, each
+    /// moving `bytes` bytes (scale runs).
+    PspMesh {
+        /// Start time.
+        #[serde(default)]
+        at_ms: u64,
+        /// The crowd's name prefix.
+        crowd: String,
+        /// Concurrent connections.
+        connections: u32,
+        /// Bytes per connection.
+        bytes: usize,
+        /// Port the servers listen on.
+        #[serde(default = "default_mesh_port")]
+        port: u16,
+    },
+}
+
+fn three() -> u32 {
+    3
+}
+fn default_chunk() -> usize {
+    256
+}
+fn default_http_port() -> u16 {
+    80
+}
+fn default_path() -> String {
+    "/".into()
+}
+fn default_mesh_port() -> u16 {
+    7000
+}
+
+/// Why a scenario file is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// Not valid TOML, or not this schema.
+    #[error("scenario is not valid: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// A reference or value the schema cannot check.
+    #[error("scenario is not valid: {0}")]
+    Invalid(String),
+}
+
+impl Scenario {
+    /// Parses a scenario file.
+    pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
+        Ok(toml::from_str(text)?)
+    }
+}
