@@ -296,6 +296,7 @@ fn activities(
     let phoenix = |n: &str| -> Result<NodeId, ScenarioError> {
         match b.kinds.get(n) {
             Some(NodeKind::Phoenix) => node(n),
+            None => node(n),
             _ => Err(ScenarioError::Invalid(format!("{n} is not a Phoenix node"))),
         }
     };
