@@ -52,6 +52,11 @@ fn handle_of(v: &Result<Vec<Value>, syscall_api::SyscallError>) -> Option<u64> {
     v.as_ref().ok()?.first()?.as_num().map(|n| n as u64)
 }
 
+/// A string parameter as text (empty when absent).
+fn text(v: &Value) -> String {
+    v.as_str().map(|s| s.to_string_lossy()).unwrap_or_default()
+}
+
 fn ev_id(ev: &EventRecord, field: &str) -> Option<u64> {
     ev.params.get(field).as_num().map(|n| n as u64)
 }
@@ -400,13 +405,7 @@ impl Activity for PspTransfer {
                         ),
                     );
                 } else if status == "error" {
-                    self.error = Some(
-                        ev.params
-                            .get("error")
-                            .as_str()
-                            .map(|s| s.to_string_lossy())
-                            .unwrap_or_default(),
-                    );
+                    self.error = Some(text(ev.params.get("error")));
                 }
             }
             _ => {}
@@ -984,13 +983,7 @@ impl Activity for Http {
                     );
                 }
                 Some("error") => {
-                    self.error = Some(
-                        ev.params
-                            .get("error")
-                            .as_str()
-                            .map(|s| s.to_string_lossy())
-                            .unwrap_or_default(),
-                    );
+                    self.error = Some(text(ev.params.get("error")));
                 }
                 _ => {}
             }
