@@ -12,6 +12,7 @@ pub mod http;
 pub mod pip;
 pub mod psp;
 pub mod rednet;
+pub mod stack;
 pub mod value;
 
 /// A fuzz target body: takes the fuzzer's bytes, must not panic.
@@ -25,5 +26,6 @@ pub fn targets() -> Vec<(&'static str, Target)> {
     all.extend_from_slice(psp::TARGETS);
     all.extend_from_slice(http::TARGETS);
     all.extend_from_slice(value::TARGETS);
+    all.extend_from_slice(stack::TARGETS);
     all
 }
