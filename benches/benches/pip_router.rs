@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Instant as WallClock;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use modem_value::{table, Instant, LuaStr, RandomSource, SplitMix64, Value, WireMessage};
+use modem_value::{Instant, RandomSource, SplitMix64, Value, WireMessage};
 use phoenix_benches::{allocations_per_op, report, CountingAlloc};
 use pip_core::ipnet::Ipv4Net;
 use pip_core::route::{Route, RouteAction};
@@ -74,24 +74,7 @@ fn router() -> PipStack<SplitMix64> {
 }
 
 fn frames() -> Vec<Value> {
-    let mut rng = SplitMix64::new(5);
-    (0..POOL)
-        .map(|i| {
-            let mut id = [0u8; 32];
-            rng.fill_bytes(&mut id);
-            let dst = Ipv4Addr::from(0x1400_0000 + i as u32);
-            table! {
-                "PhoenixNetworking" => true, "type" => "link", "source" => 1, "destination" => 10,
-                "payload" => table! {
-                    "PhoenixNetworking" => true, "type" => "internet",
-                    "source" => "10.0.0.1", "destination" => dst.to_string(),
-                    "messageID" => LuaStr::from(&id[..]), "hopsLeft" => 15,
-                    "payload" => table! { "PhoenixNetworking" => true, "type" => "datagram",
-                                          "message" => "0123456789abcdef" }
-                }
-            }
-        })
-        .collect()
+    phoenix_benches::router_frames(POOL)
 }
 
 struct Fwd {

@@ -5,6 +5,8 @@
 //! `#[global_allocator] static A: CountingAlloc = CountingAlloc;` and measure with
 //! [`allocations_per_op`].
 
+pub mod psp_pair;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -50,4 +52,28 @@ pub fn allocations_per_op(n: u64, mut op: impl FnMut()) -> f64 {
 /// Prints one line of a bench report in a fixed format that the README quotes.
 pub fn report(name: &str, what: &str, value: f64) {
     println!("REPORT {name}: {what} = {value:.3}");
+}
+
+/// `n` distinct PLP frames from computer 1 to router 10 carrying PIP packets from 10.0.0.1 to
+/// 20.0.0.0/8 (each a fresh 32-byte `messageID`), the input of the router benches.
+pub fn router_frames(n: usize) -> Vec<modem_value::Value> {
+    use modem_value::{table, LuaStr, RandomSource, SplitMix64};
+    let mut rng = SplitMix64::new(5);
+    (0..n)
+        .map(|i| {
+            let mut id = [0u8; 32];
+            rng.fill_bytes(&mut id);
+            let dst = std::net::Ipv4Addr::from(0x1400_0000 + i as u32);
+            table! {
+                "PhoenixNetworking" => true, "type" => "link", "source" => 1, "destination" => 10,
+                "payload" => table! {
+                    "PhoenixNetworking" => true, "type" => "internet",
+                    "source" => "10.0.0.1", "destination" => dst.to_string(),
+                    "messageID" => LuaStr::from(&id[..]), "hopsLeft" => 15,
+                    "payload" => table! { "PhoenixNetworking" => true, "type" => "datagram",
+                                          "message" => "0123456789abcdef" }
+                }
+            }
+        })
+        .collect()
 }
