@@ -693,3 +693,235 @@ fn phoenix_rednet_reaches_craftos_through_a_repeater_and_answers_dns() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn more_syscall_paths_and_errors() {
+    let (mut w, a, b) = pair();
+    // netevent: root may query; the answer is the caller's own state.
+    assert_eq!(
+        w.syscall(a, 3, ROOT, "netevent", &[]).unwrap(),
+        vec![Value::Bool(false)]
+    );
+    // ipconfig with a dotted netmask; down and up again toggle channel 0 on the modem.
+    let got = w
+        .syscall(
+            a,
+            1,
+            ROOT,
+            "ipconfig",
+            &[
+                Value::from("/top"),
+                table! {"netmask" => "255.255.0.0", "up" => false},
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        got,
+        vec![table! {"ip" => "10.0.0.1", "netmask" => 16, "up" => false}]
+    );
+    assert!(!w.medium().is_open(netsim::ModemId(0), 0));
+    w.syscall(
+        a,
+        1,
+        ROOT,
+        "ipconfig",
+        &[Value::from("/top"), table! {"up" => true, "netmask" => 24}],
+    )
+    .unwrap();
+    assert!(w.medium().is_open(netsim::ModemId(0), 0));
+    // The loopback interface is configured at boot.
+    assert_eq!(
+        w.syscall(a, 1, false, "ipconfig", &[Value::from("/lo")])
+            .unwrap(),
+        vec![table! {"ip" => "127.0.0.1", "netmask" => 8, "up" => true}]
+    );
+    let cases: &[(&str, &[Value], &str)] = &[
+        (
+            "routelist",
+            &[Value::from(-1)],
+            "bad argument #1 (number out of range)",
+        ),
+        (
+            "routeadd",
+            &[Value::from("x")],
+            "bad argument #1 (expected table, got string)",
+        ),
+        (
+            "routeadd",
+            &[table! {"source" => "1.0.0.0", "sourceNetmask" => 8, "action" => "local"}],
+            "bad field 'device' (expected string, got nil)",
+        ),
+        (
+            "routeadd",
+            &[
+                table! {"source" => "1.0.0.0", "sourceNetmask" => 8, "action" => "unicast", "device" => "/top"},
+            ],
+            "bad field 'destination' (expected string, got nil)",
+        ),
+        (
+            "routeadd",
+            &[
+                table! {"source" => "1.0.0.0", "sourceNetmask" => 8, "action" => "local", "device" => "/nope"},
+            ],
+            "No such device",
+        ),
+        (
+            "arpset",
+            &[
+                Value::from("/top"),
+                Value::from("10.0.0.300"),
+                Value::from(3),
+            ],
+            "Invalid IP address",
+        ),
+        ("arplist", &[Value::from("/nope")], "No such device"),
+        (
+            "netcontrol",
+            &[Value::from("10.0.0.2"), Value::from("shout")],
+            "bad argument #2 (invalid option 'shout')",
+        ),
+        (
+            "connect",
+            &[Value::from("pdp://10.0.0.2")],
+            "No port specified",
+        ),
+        (
+            "connect",
+            &[Value::from("psp://10.0.0.2:70000")],
+            "Invalid URI",
+        ),
+        (
+            "connect",
+            &[Value::from("psp://10.0.0.2:0")],
+            "Invalid port",
+        ),
+        ("unlisten", &[Value::from("psp://0.0.0.0")], "Missing port"),
+        ("teleport", &[], "No such syscall: teleport"),
+    ];
+    for (name, args, want) in cases {
+        let e = w.syscall(a, 1, ROOT, name, args).unwrap_err();
+        assert_eq!(e.to_string(), *want, "{name} {args:?}");
+    }
+    // arpset with a nil id removes the entry (Q-ARP3).
+    w.syscall(
+        a,
+        1,
+        ROOT,
+        "arpset",
+        &[Value::from("/top"), Value::from("10.0.0.9"), Value::from(9)],
+    )
+    .unwrap();
+    w.syscall(
+        a,
+        1,
+        ROOT,
+        "arpset",
+        &[Value::from("/top"), Value::from("10.0.0.9")],
+    )
+    .unwrap();
+    let arp = w
+        .syscall(a, 1, false, "arplist", &[Value::from("/top")])
+        .unwrap();
+    assert_eq!(arp[0].get("10.0.0.9"), &Value::Nil);
+    // Methods: unknown ones, and rednet handles after close.
+    let h = id_of(
+        &w.syscall(b, 1, false, "connect", &[Value::from("rednet://0.0.0.1")])
+            .unwrap(),
+    );
+    assert_eq!(
+        w.method(b, 1, h, "fly", &[]).unwrap_err().to_string(),
+        "No such method"
+    );
+    w.method(b, 1, h, "close", &[]).unwrap();
+    assert_eq!(
+        w.method(b, 1, h, "read", &[]).unwrap_err().to_string(),
+        "attempt to read from a closed handle"
+    );
+    assert_eq!(
+        w.method(b, 1, h, "close", &[]).unwrap_err().to_string(),
+        "attempt to close a closed handle"
+    );
+    // Read modes are checked.
+    let h = id_of(
+        &w.syscall(b, 1, false, "connect", &[Value::from("rednet://0.0.0.1")])
+            .unwrap(),
+    );
+    assert_eq!(
+        w.method(b, 1, h, "read", &[Value::from("*x")])
+            .unwrap_err()
+            .to_string(),
+        "bad argument (invalid mode '*x')"
+    );
+}
+
+#[test]
+fn computer_without_modems_cannot_use_rednet() {
+    let mut w = World::new(Medium::new());
+    let a = w.add_computer(ComputerConfig::new(1, &[]), &[], "a.sim", 1);
+    let e = w
+        .syscall(a, 1, false, "connect", &[Value::from("rednet://0.0.0.2")])
+        .unwrap_err();
+    assert_eq!(e.to_string(), "Could not find a modem");
+    // HTTP/WS servers are CraftOS-PC's extension: off, the schemes are not served.
+    let mut cfg = ComputerConfig::new(2, &[]);
+    cfg.http_server = false;
+    let b = w.add_computer(cfg, &[], "b.sim", 2);
+    let e = w
+        .syscall(b, 1, false, "listen", &[Value::from("http://b.sim:80")])
+        .unwrap_err();
+    assert_eq!(e.to_string(), "Invalid protocol http");
+}
+
+#[test]
+fn websocket_inside_the_simulation() {
+    let (mut w, a, b) = pair();
+    w.syscall(b, 1, false, "listen", &[Value::from("ws://b.sim:81")])
+        .unwrap();
+    let c = id_of(
+        &w.syscall(
+            a,
+            1,
+            false,
+            "connect",
+            &[table! {"url" => "ws://b.sim:81/chat", "encoding" => "utf8"}],
+        )
+        .unwrap(),
+    );
+    w.run_for(Duration::from_millis(10));
+    assert_eq!(
+        w.method(a, 1, c, "status", &[]).unwrap(),
+        vec![Value::from("open")]
+    );
+    let req = events_named(&w, b, "network_request");
+    assert_eq!(req.len(), 1, "{:?}", w.events());
+    assert_eq!(req[0].params.get("uri"), &Value::from("ws://b.sim:81"));
+    let s = req[0].params.get("handle").as_num().unwrap() as u64;
+    w.method(
+        a,
+        1,
+        c,
+        "write",
+        &[Value::from("ping\n"), Value::from("two")],
+    )
+    .unwrap();
+    w.run_for(Duration::from_millis(10));
+    assert_eq!(
+        w.method(b, 1, s, "read", &[Value::from("*l"), Value::from("*a")])
+            .unwrap(),
+        vec![Value::from("ping"), Value::from("two")]
+    );
+    w.method(b, 1, s, "write", &[Value::from("pong")]).unwrap();
+    w.run_for(Duration::from_millis(10));
+    assert_eq!(
+        w.method(a, 1, c, "read", &[Value::from("*a")]).unwrap(),
+        vec![Value::from("pong")]
+    );
+    w.method(a, 1, c, "close", &[]).unwrap();
+    w.run_for(Duration::from_millis(10));
+    let st = events_named(&w, b, "handle_status_change");
+    assert!(
+        st.iter()
+            .any(|e| e.params.get("status") == &Value::from("closed")),
+        "{st:?}"
+    );
+}

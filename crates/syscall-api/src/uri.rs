@@ -7,6 +7,9 @@
 //! **exactly and case-insensitively** against the table of Q-URI1: `http`, `https`, `ws`, `wss`,
 //! `rednet`, `rednet+<letters>`, `psp`, `pdp`, plus schemes a host registers for its kernel
 //! modules. Anything else is `Invalid protocol <scheme>`.
+//!
+//! A port above 65535 is `Invalid URI` (Phoenix's parser accepts any digits and fails later, when
+//! the modem refuses the channel; no program can use such a port either way).
 
 use std::fmt;
 
