@@ -71,22 +71,27 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts `python3 -c script port` and waits until it accepts connections.
-fn python_peer(script: &str, port: u16) -> Peer {
-    let child = Command::new("python3")
-        .args(["-c", script, &port.to_string()])
-        .stdout(Stdio::null())
+/// Starts `python3 -c script`, which binds a port of its own choosing (so that tests running in
+/// parallel never race for one) and prints it on its first line; returns the peer and the port.
+fn python_peer(script: &str) -> (Peer, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("python3 must be installed for the integration tests");
+    let stdout = child.stdout.take().expect("piped stdout");
     let peer = Peer(child);
-    for _ in 0..200 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return peer;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("python peer did not start on port {port}");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("python peer prints its port");
+    let port: u16 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("python peer did not start: {line:?}"));
+    (peer, port)
 }
 
 const HTTP_SERVER: &str = r#"
@@ -128,7 +133,9 @@ class H(http.server.BaseHTTPRequestHandler):
         info = "%s|%s|%s|%s" % (self.headers["User-Agent"], self.headers["Content-Type"], self.headers["Connection"], self.headers["Accept-Charset"])
         self.reply(201, body + b"|" + info.encode())
     do_PUT = do_POST
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
 "#;
 
 /// Runs one request through the crate's client over real TCP and into a handle.
@@ -151,8 +158,7 @@ fn fetch(opts: HttpOptions, body: &[Value]) -> HttpHandle {
 
 #[test]
 fn http_client_against_python_http_server() {
-    let port = free_port();
-    let _py = python_peer(HTTP_SERVER, port);
+    let (_py, port) = python_peer(HTTP_SERVER);
     let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
 
     let mut h = fetch(HttpOptions::new(url("/plain")), &[]);
@@ -356,7 +362,8 @@ async def handler(ws, *legacy_path):
     async for m in ws:
         await ws.send(m)
 async def main():
-    async with websockets.serve(handler, "127.0.0.1", int(sys.argv[1]), max_size=2**20):
+    async with websockets.serve(handler, "127.0.0.1", 0, max_size=2**20) as server:
+        print(list(server.sockets)[0].getsockname()[1], flush=True)
         await asyncio.Future()
 asyncio.run(main())
 "#;
@@ -381,8 +388,7 @@ fn read_until(h: &mut Ws, link: &mut Link, want: usize) -> Vec<u8> {
 #[test]
 fn ws_client_against_python_websockets() {
     require_python_websockets();
-    let port = free_port();
-    let _py = python_peer(WS_SERVER, port);
+    let (_py, port) = python_peer(WS_SERVER);
 
     for enc in [Encoding::Binary, Encoding::Utf8] {
         let mut link = Link::client();
