@@ -170,22 +170,7 @@ fn opt_bool(v: &Value, field: &'static str) -> Result<bool, DecodeError> {
     }
 }
 
-/// Checks the common envelope: `PhoenixNetworking` truthy and `type` equal to `ty`.
-pub(crate) fn check_envelope(value: &Value, ty: &'static str) -> Result<(), DecodeError> {
-    value.expect_table("(value)")?;
-    if !value.get("PhoenixNetworking").is_truthy() {
-        return Err(DecodeError::Missing {
-            field: "PhoenixNetworking",
-        });
-    }
-    if value.field_str("type")?.as_bytes() != ty.as_bytes() {
-        return Err(DecodeError::Invalid {
-            field: "type",
-            reason: "wrong message type",
-        });
-    }
-    Ok(())
-}
+pub(crate) use pip_core::wire::check_envelope;
 
 impl WireMessage for Segment {
     fn decode(value: &Value) -> Result<Self, DecodeError> {

@@ -172,8 +172,10 @@ pub(crate) fn check_scanned_envelope(
     }
 }
 
-/// Checks the common envelope of a message of type `ty`.
-pub(crate) fn check_envelope(value: &Value, ty: &'static str) -> Result<(), DecodeError> {
+/// Checks the common envelope (spec §3) of a message of type `ty`: a table whose
+/// `PhoenixNetworking` is truthy and whose `type` is `ty`. Every Phoenix wire type of the
+/// workspace (here and in psp-proto) starts its decode with it.
+pub fn check_envelope(value: &Value, ty: &'static str) -> Result<(), DecodeError> {
     value.expect_table("(value)")?;
     if !value.get("PhoenixNetworking").is_truthy() {
         return Err(DecodeError::Missing {
@@ -189,8 +191,9 @@ pub(crate) fn check_envelope(value: &Value, ty: &'static str) -> Result<(), Deco
     Ok(())
 }
 
-/// A new table holding the envelope; callers add fields in key order (cheapest insertion).
-pub(crate) fn envelope(capacity: usize) -> Table {
+/// A new table holding the envelope (`PhoenixNetworking = true`); callers add `type` and their
+/// fields, in key order for the cheapest insertion.
+pub fn envelope(capacity: usize) -> Table {
     let mut t = Table::with_capacity(capacity);
     t.set("PhoenixNetworking", Value::Bool(true));
     t
