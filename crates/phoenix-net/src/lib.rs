@@ -13,9 +13,11 @@
 //!
 //! The binary `phoenix-net` wraps this: `phoenix-net sim [SCENARIO.toml] [--seed N]
 //! [--trace FILE] [--quiet]`; without a scenario it runs the built-in
-//! [`BUILTIN_INTERNET`].
+//! [`BUILTIN_INTERNET`]. `phoenix-net host` runs one computer's stack over JSON lines on
+//! stdin/stdout ([`host`], protocol in `docs/stdio-host.md`).
 
 pub mod activity;
+pub mod host;
 mod runner;
 pub mod scenario;
 

@@ -6,17 +6,21 @@ use std::process::ExitCode;
 use phoenix_net::{run, RunOptions, Scenario, BUILTIN_INTERNET};
 
 const USAGE: &str = "usage: phoenix-net sim [SCENARIO.toml] [--seed N] [--trace FILE] [--quiet]
+       phoenix-net host --id N [--modem PATH]... [--router] [--seed N]
 
 Runs a simulated Phoenix network on a virtual clock and prints a transcript and a summary.
 Without SCENARIO, runs the built-in internet (three segments, two routers, a dozen computers).
   --seed N      replace the scenario's seed
   --trace FILE  write every transmit as one JSON line to FILE
-  --quiet       print only the summary";
+  --quiet       print only the summary
+
+host runs one computer's stack over JSON lines on stdin/stdout (docs/stdio-host.md).";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("sim") => sim(&args[1..]),
+        Some("host") => host(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -105,6 +109,44 @@ fn sim(args: &[String]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+fn host(args: &[String]) -> ExitCode {
+    let mut id = None;
+    let mut modems: Vec<String> = Vec::new();
+    let mut router = false;
+    let mut seed = 0u64;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--id" => id = it.next().and_then(|s| s.parse::<u32>().ok()),
+            "--modem" => match it.next() {
+                Some(m) => modems.push(m.clone()),
+                None => return usage_error("--modem needs a device path"),
+            },
+            "--router" => router = true,
+            "--seed" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(n) => seed = n,
+                None => return usage_error("--seed needs a number"),
+            },
+            s => return usage_error(&format!("unknown argument {s}")),
+        }
+    }
+    let Some(id) = id else {
+        return usage_error("host needs --id N");
+    };
+    let refs: Vec<&str> = modems.iter().map(String::as_str).collect();
+    let mut config = syscall_api::ComputerConfig::new(id, &refs);
+    config.forwarding = router;
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    match phoenix_net::host::serve(config, seed, stdin, stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("phoenix-net host: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

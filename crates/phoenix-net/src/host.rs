@@ -1,0 +1,214 @@
+//! `phoenix-net host`: one computer's stack over JSON lines on stdin/stdout, for emulators
+//! written in other languages. The protocol is documented in `docs/stdio-host.md`.
+//!
+//! Every line in is one JSON object in modem-value's JSON mapping with an `op`; every line out
+//! is one object with an `out`. Time is virtual: it only moves with `time` lines. After each
+//! input line the host writes every output the stack produced, then a `deadline` line.
+
+use std::io::{BufRead, Write};
+
+use modem_value::{table, Instant, SplitMix64, Table, Value};
+use syscall_api::{Computer, ComputerConfig, NetworkStack, Output};
+
+/// Runs the host loop until `input` ends. Malformed lines get an `error` line; the host keeps
+/// running.
+pub fn serve(
+    config: ComputerConfig,
+    seed: u64,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> std::io::Result<()> {
+    let mut c = Computer::new(config, &mut SplitMix64::new(seed));
+    let mut now = Instant::ZERO;
+    drain(&mut c, &mut output)?;
+    for (n, line) in input.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match handle_line(&mut c, &mut now, &line) {
+            Ok(Some(reply)) => writeln!(output, "{}", reply.to_json())?,
+            Ok(None) => {}
+            Err(message) => {
+                let e = table! {"out" => "error", "line" => n + 1, "message" => message};
+                writeln!(output, "{}", e.to_json())?;
+            }
+        }
+        drain(&mut c, &mut output)?;
+        let d = c
+            .poll_timeout()
+            .map_or(Value::Nil, |t| Value::from(t.as_millis()));
+        writeln!(
+            output,
+            "{}",
+            table! {"out" => "deadline", "at" => d}.to_json()
+        )?;
+        output.flush()?;
+    }
+    Ok(())
+}
+
+fn num(v: &Value, field: &'static str) -> Result<f64, String> {
+    v.field_num(field).map_err(|e| e.to_string())
+}
+
+fn args(v: &Value) -> Result<Vec<Value>, String> {
+    match v.get("args") {
+        Value::Nil => Ok(Vec::new()),
+        Value::Table(t) => {
+            let n = t.sequence_len();
+            if n != t.len() {
+                return Err("bad field 'args' (expected an array)".into());
+            }
+            Ok((1..=n)
+                .map(|i| t.get_num(i as f64).cloned().unwrap_or_default())
+                .collect())
+        }
+        other => Err(format!(
+            "bad field 'args' (expected an array, got {})",
+            other.kind()
+        )),
+    }
+}
+
+fn u16_field(v: &Value, field: &'static str) -> Result<u16, String> {
+    let n = num(v, field)?;
+    if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) {
+        Ok(n as u16)
+    } else {
+        Err(format!("bad field '{field}' (expected a channel 0-65535)"))
+    }
+}
+
+fn u32_field(v: &Value, field: &'static str) -> Result<u32, String> {
+    let n = num(v, field)?;
+    if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(format!(
+            "bad field '{field}' (expected a non-negative integer)"
+        ))
+    }
+}
+
+fn reply(id: &Value, r: Result<Vec<Value>, syscall_api::SyscallError>) -> Value {
+    let mut t = Table::with_capacity(4);
+    t.set("out", Value::from_static("reply"));
+    t.set("id", id.clone());
+    match r {
+        Ok(values) => {
+            t.set("ok", Value::Bool(true));
+            t.set("result", Value::Table(Table::array(values)));
+        }
+        Err(e) => {
+            t.set("ok", Value::Bool(false));
+            t.set("error", Value::from(e.to_string()));
+        }
+    }
+    Value::Table(t)
+}
+
+fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option<Value>, String> {
+    let v = Value::from_json(line).map_err(|e| e.to_string())?;
+    if v.as_table().is_none() {
+        return Err("expected a JSON object".into());
+    }
+    let op = v
+        .field_str("op")
+        .map_err(|e| e.to_string())?
+        .to_string_lossy();
+    match op.as_str() {
+        "time" => {
+            let t = Instant::from_millis(num(&v, "at")?.max(0.0) as u64);
+            *now = (*now).max(t);
+            c.handle_timeout(*now);
+            Ok(None)
+        }
+        "modem" => {
+            let device = v
+                .field_str("device")
+                .map_err(|e| e.to_string())?
+                .to_string_lossy();
+            let channel = u16_field(&v, "channel")?;
+            let reply_channel = u16_field(&v, "replyChannel")?;
+            let distance = v.field_opt_num("distance").map_err(|e| e.to_string())?;
+            c.handle_modem_message(
+                *now,
+                &device,
+                channel,
+                reply_channel,
+                v.get("message"),
+                distance,
+            );
+            Ok(None)
+        }
+        "spawn" => {
+            let pid = u32_field(&v, "pid")?;
+            let parent = match v.get("parent") {
+                Value::Nil => None,
+                _ => Some(u32_field(&v, "parent")?),
+            };
+            c.spawn_process(pid, parent);
+            Ok(None)
+        }
+        "exit" => {
+            c.exit_process(*now, u32_field(&v, "pid")?);
+            Ok(None)
+        }
+        "syscall" => {
+            let pid = u32_field(&v, "pid")?;
+            let root = v.get("root").is_truthy();
+            let name = v
+                .field_str("name")
+                .map_err(|e| e.to_string())?
+                .to_string_lossy();
+            let r = c.syscall(*now, pid, root, &name, &args(&v)?);
+            Ok(Some(reply(v.get("id"), r)))
+        }
+        "method" => {
+            let pid = u32_field(&v, "pid")?;
+            let handle = u32_field(&v, "handle")?;
+            let method = v
+                .field_str("method")
+                .map_err(|e| e.to_string())?
+                .to_string_lossy();
+            let r = c.handle_method(*now, pid, u64::from(handle), &method, &args(&v)?);
+            Ok(Some(reply(v.get("id"), r)))
+        }
+        other => Err(format!("unknown op '{other}'")),
+    }
+}
+
+fn drain(c: &mut Computer, out: &mut impl Write) -> std::io::Result<()> {
+    while let Some(o) = c.poll_output() {
+        let v = match o {
+            Output::Transmit {
+                device,
+                channel,
+                reply_channel,
+                message,
+            } => table! {
+                "out" => "transmit", "device" => device.as_str(), "channel" => channel,
+                "replyChannel" => reply_channel, "message" => message
+            },
+            Output::OpenChannel { device, channel } => {
+                table! {"out" => "open", "device" => device.as_str(), "channel" => channel}
+            }
+            Output::CloseChannel { device, channel } => {
+                table! {"out" => "close", "device" => device.as_str(), "channel" => channel}
+            }
+            Output::Event { pid, name, params } => {
+                table! {"out" => "event", "pid" => pid, "name" => name, "params" => params}
+            }
+            // TCP for http/ws handles is not bridged by this host yet: report it so the caller
+            // sees the request instead of a silent stall.
+            Output::TcpListen { port } => table! {"out" => "tcp_listen", "port" => port},
+            Output::TcpUnlisten { port } => table! {"out" => "tcp_unlisten", "port" => port},
+            Output::Tcp { conn, op } => {
+                table! {"out" => "tcp", "conn" => conn.0, "op" => format!("{op:?}")}
+            }
+        };
+        writeln!(out, "{}", v.to_json())?;
+    }
+    Ok(())
+}

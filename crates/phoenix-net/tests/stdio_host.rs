@@ -1,0 +1,238 @@
+//! `phoenix-net host` as a process: malformed lines are answered with errors and the host keeps
+//! going; two hosts joined by a small relay (the test plays the modems) complete a PSP exchange.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use modem_value::{table, Value};
+
+struct Host {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    open: BTreeSet<u16>,
+}
+
+impl Host {
+    fn start(id: u32) -> Host {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_phoenix-net"))
+            .args([
+                "host",
+                "--id",
+                &id.to_string(),
+                "--modem",
+                "/top",
+                "--seed",
+                &id.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("phoenix-net binary");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Host {
+            child,
+            stdin,
+            stdout,
+            open: BTreeSet::new(),
+        }
+    }
+
+    /// Sends one line and returns every output line up to and including the `deadline`.
+    fn send(&mut self, v: &Value) -> Vec<Value> {
+        writeln!(self.stdin, "{}", v.to_json()).unwrap();
+        self.stdin.flush().unwrap();
+        self.read_until_deadline()
+    }
+
+    fn send_raw(&mut self, line: &str) -> Vec<Value> {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+        self.read_until_deadline()
+    }
+
+    fn read_until_deadline(&mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "host ended early"
+            );
+            let v = Value::from_json(line.trim()).expect("host writes JSON");
+            for (kind, open) in [("open", true), ("close", false)] {
+                if v.get("out") == &Value::from(kind) {
+                    let ch = v.get("channel").as_num().unwrap() as u16;
+                    if open {
+                        self.open.insert(ch);
+                    } else {
+                        self.open.remove(&ch);
+                    }
+                }
+            }
+            let done = v.get("out") == &Value::from("deadline");
+            out.push(v);
+            if done {
+                return out;
+            }
+        }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn call(h: &mut Host, id: u32, pid: u32, name: &str, args: Vec<Value>) -> (Value, Vec<Value>) {
+    let out = h.send(
+        &table! {"op" => "syscall", "id" => id, "pid" => pid, "root" => true,
+        "name" => name, "args" => Value::Table(modem_value::Table::array(args))},
+    );
+    let r = out
+        .iter()
+        .find(|v| v.get("out") == &Value::from("reply"))
+        .cloned()
+        .expect("a reply");
+    (r, out)
+}
+
+fn method(h: &mut Host, pid: u32, handle: f64, m: &str, args: Vec<Value>) -> (Value, Vec<Value>) {
+    let out = h.send(
+        &table! {"op" => "method", "id" => 0, "pid" => pid, "handle" => handle,
+        "method" => m, "args" => Value::Table(modem_value::Table::array(args))},
+    );
+    let r = out
+        .iter()
+        .find(|v| v.get("out") == &Value::from("reply"))
+        .cloned()
+        .expect("a reply");
+    (r, out)
+}
+
+/// Plays the modems: every transmit of one host reaches the other if it has the channel open.
+/// Returns every event seen, as (host index, event).
+fn relay(hosts: &mut [Host; 2], mut pending: Vec<(usize, Value)>) -> Vec<(usize, Value)> {
+    let mut events = Vec::new();
+    let mut rounds = 0;
+    while let Some((from, v)) = pending.pop() {
+        rounds += 1;
+        assert!(rounds < 10_000, "relay does not settle");
+        match v
+            .get("out")
+            .as_str()
+            .map(|s| s.to_string_lossy())
+            .as_deref()
+        {
+            Some("event") => events.push((from, v)),
+            Some("transmit") => {
+                let to = 1 - from;
+                let ch = v.get("channel").as_num().unwrap() as u16;
+                if hosts[to].open.contains(&ch) {
+                    let line = table! {"op" => "modem", "device" => "/top", "channel" => ch,
+                    "replyChannel" => v.get("replyChannel").clone(), "message" => v.get("message").clone(),
+                    "distance" => 4};
+                    let out = hosts[to].send(&line);
+                    pending.extend(out.into_iter().map(|o| (to, o)));
+                }
+            }
+            _ => {}
+        }
+    }
+    events
+}
+
+#[test]
+fn malformed_lines_are_answered_and_the_host_keeps_going() {
+    let mut h = Host::start(1);
+    for bad in [
+        "nonsense",
+        "[1,2]",
+        r#"{"op":"fly"}"#,
+        r#"{"op":"modem","device":"/top","channel":70000,"replyChannel":0}"#,
+    ] {
+        let out = h.send_raw(bad);
+        assert_eq!(out[0].get("out"), &Value::from("error"), "{bad}: {out:?}");
+    }
+    let (r, _) = call(&mut h, 9, 1, "ipconfig", vec![Value::from("/nope")]);
+    assert_eq!(
+        r,
+        table! {"out" => "reply", "id" => 9, "ok" => false, "error" => "No such device"}
+    );
+    let (r, _) = call(&mut h, 10, 1, "ipconfig", vec![Value::from("/lo")]);
+    assert_eq!(
+        r.get("result"),
+        &Value::Table(modem_value::Table::array([
+            table! {"ip" => "127.0.0.1", "netmask" => 8, "up" => true}
+        ]))
+    );
+}
+
+#[test]
+fn two_hosts_joined_by_a_relay_complete_a_psp_exchange() {
+    let mut hosts = [Host::start(1), Host::start(2)];
+    let mut pending = Vec::new();
+    for (i, ip) in [(0, "10.0.0.1"), (1, "10.0.0.2")] {
+        let (r, out) = call(
+            &mut hosts[i],
+            1,
+            1,
+            "ipconfig",
+            vec![Value::from("/top"), table! {"ip" => ip, "netmask" => 24}],
+        );
+        assert_eq!(r.get("ok"), &Value::Bool(true));
+        pending.extend(out.into_iter().map(|o| (i, o)));
+    }
+    relay(&mut hosts, pending);
+    let (r, out) = call(
+        &mut hosts[1],
+        2,
+        1,
+        "listen",
+        vec![Value::from("psp://0.0.0.0:21")],
+    );
+    assert_eq!(r.get("ok"), &Value::Bool(true), "{r:?}");
+    relay(&mut hosts, out.into_iter().map(|o| (1, o)).collect());
+    let (r, out) = call(
+        &mut hosts[0],
+        3,
+        1,
+        "connect",
+        vec![Value::from("psp://10.0.0.2:21")],
+    );
+    let handle = r
+        .get("result")
+        .get_key(&Value::from(1))
+        .as_num()
+        .expect("a handle");
+    let events = relay(&mut hosts, out.into_iter().map(|o| (0, o)).collect());
+    assert!(
+        events
+            .iter()
+            .any(|(h, e)| *h == 0 && e.get("params").get("status") == &Value::from("open")),
+        "{events:?}"
+    );
+    let server = events
+        .iter()
+        .find(|(h, e)| *h == 1 && e.get("name") == &Value::from("network_request"))
+        .map(|(_, e)| e.get("params").get("handle").as_num().unwrap())
+        .expect("network_request on the server");
+    let (r, out) = method(
+        &mut hosts[0],
+        1,
+        handle,
+        "write",
+        vec![Value::from("hello over stdio")],
+    );
+    assert_eq!(r.get("ok"), &Value::Bool(true));
+    relay(&mut hosts, out.into_iter().map(|o| (0, o)).collect());
+    let (r, _) = method(&mut hosts[1], 1, server, "read", vec![Value::from("*a")]);
+    assert_eq!(
+        r.get("result"),
+        &Value::Table(modem_value::Table::array([Value::from("hello over stdio")]))
+    );
+}
