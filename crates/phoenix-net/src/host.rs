@@ -10,6 +10,54 @@ use std::io::{BufRead, Write};
 use modem_value::{table, Instant, SplitMix64, Table, Value};
 use syscall_api::{Computer, ComputerConfig, NetworkStack, Output};
 
+/// One computer's stack behind the line protocol, independent of where the lines come from
+/// (stdin for `phoenix-net host`, a C caller for the C ABI).
+pub struct Session {
+    computer: Computer,
+    now: Instant,
+    lines: usize,
+}
+
+impl Session {
+    /// A computer built from `config`, seeded with `seed`; also returns the output lines of its
+    /// boot (channel opens of the loopback interface, if any).
+    pub fn new(config: ComputerConfig, seed: u64) -> (Session, Vec<String>) {
+        let mut s = Session {
+            computer: Computer::new(config, &mut SplitMix64::new(seed)),
+            now: Instant::ZERO,
+            lines: 0,
+        };
+        let mut out = Vec::new();
+        drain(&mut s.computer, &mut out);
+        (s, out)
+    }
+
+    /// Handles one input line and returns every output line, the last being `deadline`.
+    /// A malformed line yields an `error` line; the session stays usable.
+    pub fn input(&mut self, line: &str) -> Vec<String> {
+        self.lines += 1;
+        let mut out = Vec::new();
+        if line.trim().is_empty() {
+            return out;
+        }
+        match handle_line(&mut self.computer, &mut self.now, line) {
+            Ok(Some(reply)) => out.push(reply.to_json()),
+            Ok(None) => {}
+            Err(message) => {
+                let e = table! {"out" => "error", "line" => self.lines, "message" => message};
+                out.push(e.to_json());
+            }
+        }
+        drain(&mut self.computer, &mut out);
+        let d = self
+            .computer
+            .poll_timeout()
+            .map_or(Value::Nil, |t| Value::from(t.as_millis()));
+        out.push(table! {"out" => "deadline", "at" => d}.to_json());
+        out
+    }
+}
+
 /// Runs the host loop until `input` ends. Malformed lines get an `error` line; the host keeps
 /// running.
 pub fn serve(
@@ -18,31 +66,14 @@ pub fn serve(
     input: impl BufRead,
     mut output: impl Write,
 ) -> std::io::Result<()> {
-    let mut c = Computer::new(config, &mut SplitMix64::new(seed));
-    let mut now = Instant::ZERO;
-    drain(&mut c, &mut output)?;
-    for (n, line) in input.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    let (mut session, boot) = Session::new(config, seed);
+    for l in boot {
+        writeln!(output, "{l}")?;
+    }
+    for line in input.lines() {
+        for l in session.input(&line?) {
+            writeln!(output, "{l}")?;
         }
-        match handle_line(&mut c, &mut now, &line) {
-            Ok(Some(reply)) => writeln!(output, "{}", reply.to_json())?,
-            Ok(None) => {}
-            Err(message) => {
-                let e = table! {"out" => "error", "line" => n + 1, "message" => message};
-                writeln!(output, "{}", e.to_json())?;
-            }
-        }
-        drain(&mut c, &mut output)?;
-        let d = c
-            .poll_timeout()
-            .map_or(Value::Nil, |t| Value::from(t.as_millis()));
-        writeln!(
-            output,
-            "{}",
-            table! {"out" => "deadline", "at" => d}.to_json()
-        )?;
         output.flush()?;
     }
     Ok(())
@@ -179,7 +210,7 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
     }
 }
 
-fn drain(c: &mut Computer, out: &mut impl Write) -> std::io::Result<()> {
+fn drain(c: &mut Computer, out: &mut Vec<String>) {
     while let Some(o) = c.poll_output() {
         let v = match o {
             Output::Transmit {
@@ -208,7 +239,6 @@ fn drain(c: &mut Computer, out: &mut impl Write) -> std::io::Result<()> {
                 table! {"out" => "tcp", "conn" => conn.0, "op" => format!("{op:?}")}
             }
         };
-        writeln!(out, "{}", v.to_json())?;
+        out.push(v.to_json());
     }
-    Ok(())
 }
