@@ -83,13 +83,21 @@ fn num(v: &Value, field: &'static str) -> Result<f64, String> {
     v.field_num(field).map_err(|e| e.to_string())
 }
 
+/// The `args` array: positional arguments, where a JSON `null` is a nil argument (Lua's holes).
 fn args(v: &Value) -> Result<Vec<Value>, String> {
     match v.get("args") {
         Value::Nil => Ok(Vec::new()),
         Value::Table(t) => {
-            let n = t.sequence_len();
-            if n != t.len() {
-                return Err("bad field 'args' (expected an array)".into());
+            let mut n = 0usize;
+            for (k, _) in t.iter() {
+                match k.as_num() {
+                    Some(i) if i >= 1.0 && i.fract() == 0.0 && i <= 255.0 => n = n.max(i as usize),
+                    _ => {
+                        return Err(
+                            "bad field 'args' (expected an array of at most 255 values)".into()
+                        )
+                    }
+                }
             }
             Ok((1..=n)
                 .map(|i| t.get_num(i as f64).cloned().unwrap_or_default())
