@@ -16,6 +16,9 @@ pub struct Session {
     computer: Computer,
     now: Instant,
     lines: usize,
+    /// With a TCP bridge attached, TCP requests are queued here instead of printed.
+    bridge_tcp: bool,
+    tcp: Vec<Output>,
 }
 
 impl Session {
@@ -26,10 +29,87 @@ impl Session {
             computer: Computer::new(config, &mut SplitMix64::new(seed)),
             now: Instant::ZERO,
             lines: 0,
+            bridge_tcp: false,
+            tcp: Vec::new(),
         };
-        let mut out = Vec::new();
-        drain(&mut s.computer, &mut out);
+        let out = s.drain_lines();
         (s, out)
+    }
+
+    /// Routes TCP requests of HTTP/WebSocket handles to [`Session::take_tcp`] (a real-network
+    /// bridge) instead of reporting them as `tcp*` lines.
+    pub fn bridge_tcp(&mut self) {
+        self.bridge_tcp = true;
+    }
+
+    /// The TCP requests queued since the last call (with a bridge attached).
+    pub fn take_tcp(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.tcp)
+    }
+
+    /// The current time of the session.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// The next deadline of the stack.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.computer.poll_timeout()
+    }
+
+    /// Moves the clock to `now` (real-time hosts) and runs due timers; returns output lines.
+    pub fn tick(&mut self, now: Instant) -> Vec<String> {
+        self.now = self.now.max(now);
+        self.computer.handle_timeout(self.now);
+        self.settle()
+    }
+
+    /// A TCP event for connection `conn`; returns output lines.
+    pub fn tcp_event(
+        &mut self,
+        conn: syscall_api::TcpId,
+        event: syscall_api::TcpEvent,
+    ) -> Vec<String> {
+        self.computer.handle_tcp(self.now, conn, event);
+        self.settle()
+    }
+
+    /// A TCP connection accepted on a listening port; returns its id (or `None`: close it) and
+    /// output lines.
+    pub fn tcp_accept(
+        &mut self,
+        port: u16,
+        peer: &str,
+    ) -> (Option<syscall_api::TcpId>, Vec<String>) {
+        let id = self.computer.handle_tcp_accept(self.now, port, peer);
+        (id, self.settle())
+    }
+
+    fn settle(&mut self) -> Vec<String> {
+        let mut out = self.drain_lines();
+        let d = self
+            .computer
+            .poll_timeout()
+            .map_or(Value::Nil, |t| Value::from(t.as_millis()));
+        out.push(table! {"out" => "deadline", "at" => d}.to_json());
+        out
+    }
+
+    fn drain_lines(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(o) = self.computer.poll_output() {
+            if self.bridge_tcp
+                && matches!(
+                    o,
+                    Output::Tcp { .. } | Output::TcpListen { .. } | Output::TcpUnlisten { .. }
+                )
+            {
+                self.tcp.push(o);
+            } else {
+                out.push(output_line(o).to_json());
+            }
+        }
+        out
     }
 
     /// Handles one input line and returns every output line, the last being `deadline`.
@@ -48,12 +128,7 @@ impl Session {
                 out.push(e.to_json());
             }
         }
-        drain(&mut self.computer, &mut out);
-        let d = self
-            .computer
-            .poll_timeout()
-            .map_or(Value::Nil, |t| Value::from(t.as_millis()));
-        out.push(table! {"out" => "deadline", "at" => d}.to_json());
+        out.extend(self.settle());
         out
     }
 }
@@ -218,35 +293,32 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
     }
 }
 
-fn drain(c: &mut Computer, out: &mut Vec<String>) {
-    while let Some(o) = c.poll_output() {
-        let v = match o {
-            Output::Transmit {
-                device,
-                channel,
-                reply_channel,
-                message,
-            } => table! {
-                "out" => "transmit", "device" => device.as_str(), "channel" => channel,
-                "replyChannel" => reply_channel, "message" => message
-            },
-            Output::OpenChannel { device, channel } => {
-                table! {"out" => "open", "device" => device.as_str(), "channel" => channel}
-            }
-            Output::CloseChannel { device, channel } => {
-                table! {"out" => "close", "device" => device.as_str(), "channel" => channel}
-            }
-            Output::Event { pid, name, params } => {
-                table! {"out" => "event", "pid" => pid, "name" => name, "params" => params}
-            }
-            // TCP for http/ws handles is not bridged by this host yet: report it so the caller
-            // sees the request instead of a silent stall.
-            Output::TcpListen { port } => table! {"out" => "tcp_listen", "port" => port},
-            Output::TcpUnlisten { port } => table! {"out" => "tcp_unlisten", "port" => port},
-            Output::Tcp { conn, op } => {
-                table! {"out" => "tcp", "conn" => conn.0, "op" => format!("{op:?}")}
-            }
-        };
-        out.push(v.to_json());
+fn output_line(o: Output) -> Value {
+    match o {
+        Output::Transmit {
+            device,
+            channel,
+            reply_channel,
+            message,
+        } => table! {
+            "out" => "transmit", "device" => device.as_str(), "channel" => channel,
+            "replyChannel" => reply_channel, "message" => message
+        },
+        Output::OpenChannel { device, channel } => {
+            table! {"out" => "open", "device" => device.as_str(), "channel" => channel}
+        }
+        Output::CloseChannel { device, channel } => {
+            table! {"out" => "close", "device" => device.as_str(), "channel" => channel}
+        }
+        Output::Event { pid, name, params } => {
+            table! {"out" => "event", "pid" => pid, "name" => name, "params" => params}
+        }
+        // TCP for http/ws handles is not bridged by this host yet: report it so the caller
+        // sees the request instead of a silent stall.
+        Output::TcpListen { port } => table! {"out" => "tcp_listen", "port" => port},
+        Output::TcpUnlisten { port } => table! {"out" => "tcp_unlisten", "port" => port},
+        Output::Tcp { conn, op } => {
+            table! {"out" => "tcp", "conn" => conn.0, "op" => format!("{op:?}")}
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use phoenix_net::{run, RunOptions, Scenario, BUILTIN_INTERNET};
 
 const USAGE: &str = "usage: phoenix-net sim [SCENARIO.toml] [--seed N] [--trace FILE] [--quiet]
-       phoenix-net host --id N [--modem PATH]... [--router] [--seed N]
+       phoenix-net host --id N [--modem PATH]... [--router] [--seed N] [--real-time] [--no-tcp]
 
 Runs a simulated Phoenix network on a virtual clock and prints a transcript and a summary.
 Without SCENARIO, runs the built-in internet (three segments, two routers, a dozen computers).
@@ -14,7 +14,9 @@ Without SCENARIO, runs the built-in internet (three segments, two routers, a doz
   --trace FILE  write every transmit as one JSON line to FILE
   --quiet       print only the summary
 
-host runs one computer's stack over JSON lines on stdin/stdout (docs/stdio-host.md).";
+host runs one computer's stack over JSON lines on stdin/stdout (docs/stdio-host.md); HTTP and
+WebSocket handles use real TCP (TLS for https/wss) unless --no-tcp; --real-time drives timers
+from the real clock instead of `time` lines.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -117,6 +119,8 @@ fn host(args: &[String]) -> ExitCode {
     let mut modems: Vec<String> = Vec::new();
     let mut router = false;
     let mut seed = 0u64;
+    let mut real_time = false;
+    let mut tcp = true;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -126,6 +130,8 @@ fn host(args: &[String]) -> ExitCode {
                 None => return usage_error("--modem needs a device path"),
             },
             "--router" => router = true,
+            "--real-time" => real_time = true,
+            "--no-tcp" => tcp = false,
             "--seed" => match it.next().and_then(|s| s.parse().ok()) {
                 Some(n) => seed = n,
                 None => return usage_error("--seed needs a number"),
@@ -139,9 +145,15 @@ fn host(args: &[String]) -> ExitCode {
     let refs: Vec<&str> = modems.iter().map(String::as_str).collect();
     let mut config = syscall_api::ComputerConfig::new(id, &refs);
     config.forwarding = router;
-    let stdin = std::io::stdin().lock();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    match phoenix_net::host::serve(config, seed, stdin, stdout) {
+    let result = if tcp || real_time {
+        let (session, boot) = phoenix_net::host::Session::new(config, seed);
+        let stdin = std::io::BufReader::new(std::io::stdin());
+        phoenix_net::realnet::serve_real(session, boot, real_time, stdin, stdout)
+    } else {
+        phoenix_net::host::serve(config, seed, std::io::stdin().lock(), stdout)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("phoenix-net host: {e}");
