@@ -256,6 +256,22 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
             );
             Ok(None)
         }
+        "channel" => {
+            let device = v
+                .field_str("device")
+                .map_err(|e| e.to_string())?
+                .to_string_lossy();
+            let channel = u16_field(&v, "channel")?;
+            let error = v
+                .field_opt_str("error")
+                .map_err(|e| e.to_string())?
+                .map_or_else(
+                    || "Too many open channels".to_string(),
+                    |e| e.to_string_lossy(),
+                );
+            c.handle_channel_failed(*now, &device, channel, &error);
+            Ok(None)
+        }
         "spawn" => {
             let pid = u32_field(&v, "pid")?;
             let parent = match v.get("parent") {

@@ -54,6 +54,11 @@ impl ChannelRefs {
         }
     }
 
+    /// Forgets every use of `channel` on `device` (the peripheral refused to open it).
+    pub fn forget(&mut self, device: &Device, channel: u16) {
+        self.counts.remove(&(device.clone(), channel));
+    }
+
     /// Whether anyone holds `channel` on `device`.
     pub fn is_open(&self, device: &Device, channel: u16) -> bool {
         self.counts.contains_key(&(device.clone(), channel))

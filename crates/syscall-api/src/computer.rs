@@ -248,6 +248,28 @@ impl Computer {
         true
     }
 
+    /// The host could not open `channel` on modem `device` (e.g. `Too many open channels`, the
+    /// 128-channel limit). As Phoenix does, time-wait PSP connections are reaped first (their
+    /// channels are released); the failure is then reported to PSP: a connecting client fails with
+    /// `message` (and sends the "could not open" RST), a listener stops using that modem. Every
+    /// user of that channel on that modem is forgotten, since the channel is not open.
+    pub fn handle_channel_failed(
+        &mut self,
+        now: Instant,
+        device: &str,
+        channel: u16,
+        message: &str,
+    ) {
+        self.advance(now);
+        let Some(d) = self.device(device) else {
+            return;
+        };
+        self.psp.reap_time_wait();
+        self.channels.forget(&d, channel);
+        self.psp.handle_channel_failed(&d, channel, message);
+        self.pump();
+    }
+
     /// Registers `hostname` for `protocol` with the rednet DNS responder (Q-RN3), as
     /// `rednet.host` does: `Reserved hostname` for `localhost`; while rednet is open somewhere
     /// a 2 s lookup first checks that no other computer answers for the name (a conflict is
