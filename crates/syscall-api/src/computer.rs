@@ -395,6 +395,11 @@ impl Computer {
                         .get(&d.channel)
                         .and_then(|l| self.handles.owner(*l));
                     let handles = &mut self.handles;
+                    // A pseudo-handle needs an id from the one counter, owned by the listener's
+                    // process. With the handle table full (`MAX_HANDLES`) it gets the id
+                    // `u64::MAX`, which no process owns: its datagrams are held (bounded by PDP's
+                    // own limits) but raise no event and cannot be read, until the program frees
+                    // handles.
                     let mut alloc = || match owner {
                         Some(pid) => handles.insert(pid, Kind::Pdp).unwrap_or(u64::MAX),
                         None => u64::MAX,
