@@ -222,6 +222,38 @@ pub struct PspTransfer {
 }
 
 impl PspTransfer {
+    /// A transfer of `data` from `client` to `server` (node, pid, name) listening on `port` at
+    /// `server_ip`, in writes of `chunk` bytes, starting at `start`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        kind: &'static str,
+        client: (NodeId, u32, String),
+        server: (NodeId, u32, String),
+        server_ip: String,
+        port: u16,
+        data: Vec<u8>,
+        chunk: usize,
+        start: Instant,
+    ) -> Self {
+        PspTransfer {
+            kind,
+            quiet: false,
+            client,
+            server,
+            server_ip,
+            port,
+            data,
+            chunk,
+            start,
+            started: None,
+            conn: None,
+            accepted: None,
+            received: Vec::new(),
+            finished: None,
+            error: None,
+        }
+    }
+
     fn say(&self, cx: &mut Cx<'_>, who: &str, text: String) {
         if !self.quiet {
             cx.say(who, text);

@@ -492,15 +492,16 @@ fn feed_ws(h: &mut WsHandle<SplitMix64>, now: Instant, event: TcpEvent) {
     }
 }
 
+/// The event a handle machine raised, for its owner; `error` is the handle's current error
+/// message, attached to `error` status changes (Q-EV2).
 fn handle_event_params(
     id: HandleId,
     ev: HandleEvent,
-    (status, error): (Status, Option<&str>),
+    (_, error): (Status, Option<&str>),
 ) -> (HandleId, &'static str, Value) {
     match ev {
         HandleEvent::StatusChange(s) => {
             let err = if s == Status::Error { error } else { None };
-            let _ = status;
             (id, "handle_status_change", status_params(id, s, err))
         }
         HandleEvent::DataReady => (id, "handle_data_ready", id_params(id)),

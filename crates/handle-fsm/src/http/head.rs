@@ -81,6 +81,20 @@ fn map_err(e: httparse::Error) -> HeadError {
     }
 }
 
+/// The length of a complete head, `None` while it is incomplete; a head (complete or not)
+/// beyond [`MAX_HEAD`] is [`HeadError::TooLarge`].
+fn head_length(
+    status: httparse::Status<usize>,
+    buffered: usize,
+) -> Result<Option<usize>, HeadError> {
+    match status {
+        httparse::Status::Partial if buffered > MAX_HEAD => Err(HeadError::TooLarge),
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(n) if n > MAX_HEAD => Err(HeadError::TooLarge),
+        httparse::Status::Complete(n) => Ok(Some(n)),
+    }
+}
+
 /// Parses a response head at the start of `buf`: `Ok(None)` if incomplete, else the head and
 /// its length in bytes.
 pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, HeadError> {
@@ -98,28 +112,18 @@ fn parse_response_head_n<const N: usize>(
 ) -> Result<Option<(ResponseHead, usize)>, HeadError> {
     let mut hs = [httparse::EMPTY_HEADER; N];
     let mut r = httparse::Response::new(&mut hs);
-    match r.parse(buf).map_err(map_err)? {
-        httparse::Status::Partial => {
-            if buf.len() > MAX_HEAD {
-                Err(HeadError::TooLarge)
-            } else {
-                Ok(None)
-            }
-        }
-        httparse::Status::Complete(n) => {
-            if n > MAX_HEAD {
-                return Err(HeadError::TooLarge);
-            }
-            Ok(Some((
-                ResponseHead {
-                    version: r.version.unwrap_or(1),
-                    code: r.code.unwrap_or(0),
-                    reason: r.reason.unwrap_or("").to_string(),
-                    headers: collect(r.headers),
-                },
-                n,
-            )))
-        }
+    let status = r.parse(buf).map_err(map_err)?;
+    match head_length(status, buf.len())? {
+        None => Ok(None),
+        Some(n) => Ok(Some((
+            ResponseHead {
+                version: r.version.unwrap_or(1),
+                code: r.code.unwrap_or(0),
+                reason: r.reason.unwrap_or("").to_string(),
+                headers: collect(r.headers),
+            },
+            n,
+        ))),
     }
 }
 
@@ -138,28 +142,18 @@ fn parse_request_head_n<const N: usize>(
 ) -> Result<Option<(RequestHead, usize)>, HeadError> {
     let mut hs = [httparse::EMPTY_HEADER; N];
     let mut r = httparse::Request::new(&mut hs);
-    match r.parse(buf).map_err(map_err)? {
-        httparse::Status::Partial => {
-            if buf.len() > MAX_HEAD {
-                Err(HeadError::TooLarge)
-            } else {
-                Ok(None)
-            }
-        }
-        httparse::Status::Complete(n) => {
-            if n > MAX_HEAD {
-                return Err(HeadError::TooLarge);
-            }
-            Ok(Some((
-                RequestHead {
-                    version: r.version.unwrap_or(1),
-                    method: r.method.unwrap_or("").to_string(),
-                    target: r.path.unwrap_or("").to_string(),
-                    headers: collect(r.headers),
-                },
-                n,
-            )))
-        }
+    let status = r.parse(buf).map_err(map_err)?;
+    match head_length(status, buf.len())? {
+        None => Ok(None),
+        Some(n) => Ok(Some((
+            RequestHead {
+                version: r.version.unwrap_or(1),
+                method: r.method.unwrap_or("").to_string(),
+                target: r.path.unwrap_or("").to_string(),
+                headers: collect(r.headers),
+            },
+            n,
+        ))),
     }
 }
 
