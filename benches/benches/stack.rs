@@ -4,7 +4,7 @@
 //!   `NetworkStack::handle_modem_message` and drained through `poll_output`, against pip-core's
 //!   `PipStack` doing the same forwarding;
 //! * a PSP bulk transfer (1 MiB in 1 KiB messages) between two computers through the full
-//!   syscall and handle-method path on netsim's instant medium, against two psp-proto endpoints
+//!   syscall and handle-method path on phoenix-netsim's instant medium, against two psp-proto endpoints
 //!   wired back to back.
 //!
 //! REPORT lines give packets/s and messages/s and the overhead ratio (stack time / crate time).
@@ -14,7 +14,7 @@ use std::time::Instant as WallClock;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use modem_value::{table, Duration, Instant, LuaStr, Value};
-use netsim::{Medium, ModemKind, Position, World};
+use phoenix_netsim::{Medium, ModemKind, Position, World};
 use phoenix_benches::psp_pair::{psp_bulk, MSG};
 use phoenix_benches::{report, router_frames};
 use pip_core::{IpConfigChange, PipStack, StackConfig};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use arbitrary::{Result, Unstructured};
 use modem_value::{table, Duration, Value};
-use netsim::{Medium, ModemKind, Position, World};
+use phoenix_netsim::{Medium, ModemKind, Position, World};
 use syscall_api::{ComputerConfig, NetworkStack, SYSCALLS};
 
 /// The targets of this module, by name.

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use modem_value::{Duration, Instant, Value};
-use netsim::{EventRecord, NodeId, World};
+use phoenix_netsim::{EventRecord, NodeId, World};
 use rednet_codec::{Completion, Delivered, RequestId};
 
 /// What an activity can reach while it runs.

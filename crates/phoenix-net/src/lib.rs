@@ -5,7 +5,7 @@
 //! modems and where they stand, their addresses and routes, and a list of activities —
 //! scripted programs that ping, move files over PSP, exchange PDP datagrams, chat over rednet,
 //! look up rednet DNS names and fetch pages from `listen("http://…")` servers. [`run`] builds
-//! the world on `netsim`'s deterministic medium and runs it on a virtual clock until every
+//! the world on `phoenix-netsim`'s deterministic medium and runs it on a virtual clock until every
 //! activity has finished, producing a transcript, a [`Report`] with a summary table, and
 //! optionally a JSON-lines trace of every transmit.
 //!

@@ -1,7 +1,7 @@
 //! The medium against a model of CC:Tweaked's delivery rule, and its determinism.
 
 use modem_value::{Instant, Value};
-use netsim::{LinkModel, Medium, ModemKind, Position};
+use phoenix_netsim::{LinkModel, Medium, ModemKind, Position};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -39,7 +39,7 @@ proptest! {
     fn perfect_link_matches_model(s in setup()) {
         let mut m = build(&s, LinkModel::default(), 0);
         for &(from, payload) in &s.sends {
-            m.transmit(Instant::ZERO, netsim::ModemId(from), 42, 0, &Value::from(payload)).unwrap();
+            m.transmit(Instant::ZERO, phoenix_netsim::ModemId(from), 42, 0, &Value::from(payload)).unwrap();
             let mut got: Vec<usize> = std::iter::from_fn(|| m.poll_delivery(Instant::ZERO))
                 .map(|d| { assert_eq!(d.message, Value::from(payload)); d.modem.0 })
                 .collect();
@@ -58,7 +58,7 @@ proptest! {
         let run = |seed| {
             let mut m = build(&s, link, seed);
             for (t, &(from, payload)) in s.sends.iter().enumerate() {
-                m.transmit(Instant::from_millis(t as u64 * 10), netsim::ModemId(from), 42, 0, &Value::from(payload)).unwrap();
+                m.transmit(Instant::from_millis(t as u64 * 10), phoenix_netsim::ModemId(from), 42, 0, &Value::from(payload)).unwrap();
             }
             let mut out = Vec::new();
             let mut last = Instant::ZERO;

@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use modem_value::{Instant, Value};
-//! use netsim::{Medium, ModemKind, Position};
+//! use phoenix_netsim::{Medium, ModemKind, Position};
 //!
 //! let mut world = Medium::new();
 //! let a = world.add_modem(1, ModemKind::Wireless(Position::new(0.0, 64.0, 0.0)));

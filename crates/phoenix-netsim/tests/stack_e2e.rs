@@ -2,7 +2,7 @@
 //! protocol through the syscall and handle-method path, with exact outcomes.
 
 use modem_value::{table, Duration, Value};
-use netsim::{EventRecord, Medium, ModemKind, NodeId, Position, World};
+use phoenix_netsim::{EventRecord, Medium, ModemKind, NodeId, Position, World};
 use syscall_api::ComputerConfig;
 
 const ROOT: bool = true;
@@ -719,7 +719,7 @@ fn more_syscall_paths_and_errors() {
         got,
         vec![table! {"ip" => "10.0.0.1", "netmask" => 16, "up" => false}]
     );
-    assert!(!w.medium().is_open(netsim::ModemId(0), 0));
+    assert!(!w.medium().is_open(phoenix_netsim::ModemId(0), 0));
     w.syscall(
         a,
         1,
@@ -728,7 +728,7 @@ fn more_syscall_paths_and_errors() {
         &[Value::from("/top"), table! {"up" => true, "netmask" => 24}],
     )
     .unwrap();
-    assert!(w.medium().is_open(netsim::ModemId(0), 0));
+    assert!(w.medium().is_open(phoenix_netsim::ModemId(0), 0));
     // The loopback interface is configured at boot.
     assert_eq!(
         w.syscall(a, 1, false, "ipconfig", &[Value::from("/lo")])
