@@ -211,6 +211,11 @@ fn session(u: &mut Unstructured<'_>) -> Result<()> {
             }
         }
         assert!(ep.half_open_count() <= ep.connection_count());
+        assert_eq!(
+            ep.poll_timeout(),
+            ep.scan_timeout(),
+            "the deadline index disagrees with a scan of every connection"
+        );
     }
     Ok(())
 }

@@ -133,6 +133,13 @@ impl Sim {
     }
 
     fn check_bounds(&self) {
+        for ep in [&self.a, &self.b] {
+            assert_eq!(
+                ep.poll_timeout(),
+                ep.scan_timeout(),
+                "the deadline index disagrees with a scan of every connection"
+            );
+        }
         for (ep, id) in [(&self.a, A_ID), (&self.b, B_ID)] {
             if let Some(s) = ep.stats(id) {
                 assert!(s.unacked as u64 <= MAX_UNACKED + WINDOW + 1, "{s:?}");
@@ -258,6 +265,7 @@ fn run(
         }
         sim.a.handle_timeout(t);
         sim.b.handle_timeout(t);
+        sim.check_bounds();
     }
     let errors = sim.errors.clone();
     (b_read, a_read, errors, sim)

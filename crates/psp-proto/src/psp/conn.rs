@@ -351,16 +351,24 @@ impl<I: Clone> Conn<I> {
         self.event_status(out, HandleStatus::Closed);
     }
 
+    /// Enters a final state (closed or error): no timer stays armed and every queue's memory is
+    /// given back, because the record itself lives on until the program's handle goes away (an
+    /// `error` handle cannot even be closed, as in Phoenix). Only the unread bytes (still
+    /// readable) and the error text stay.
     fn stop_timers(&mut self) {
         self.deadline = None;
         self.syn_resend_at = None;
         self.rto = None;
         self.ack_due = None;
         self.gap = None;
-        self.ooo.clear();
+        self.ooo = BTreeMap::new();
         self.ooo_bytes = 0;
-        self.pending.clear();
-        self.rtx.clear();
+        self.pending = VecDeque::new();
+        self.rtx = VecDeque::new();
+        self.origin = None;
+        if self.buffer.is_empty() {
+            self.buffer = VecDeque::new();
+        }
     }
 
     fn enter_time_wait(&mut self, now: Instant) {

@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
-use modem_value::{DecodeError, Instant, LuaStr, RandomSource, Value, WireMessage};
+use modem_value::{DeadlineIndex, DecodeError, Instant, LuaStr, RandomSource, Value, WireMessage};
 
 use crate::config::{PspConfig, MAX_HALF_OPEN};
 use crate::ports::pick_ephemeral;
@@ -87,6 +87,9 @@ pub struct PspEndpoint<I> {
     demux: BTreeMap<DemuxKey, HandleId>,
     listeners: BTreeMap<u16, Listener<I>>,
     half_open: usize,
+    /// Every connection's next deadline, ordered (re-armed in [`settle`](Self::settle) after each
+    /// change), so `poll_timeout` does not scan idle connections.
+    timers: DeadlineIndex<HandleId>,
     out: Outputs<I>,
 }
 
@@ -109,6 +112,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             demux: BTreeMap::new(),
             listeners: BTreeMap::new(),
             half_open: 0,
+            timers: DeadlineIndex::new(),
             out: Outputs::default(),
         }
     }
@@ -150,6 +154,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         c.registered = true;
         self.demux.insert(key(local, remote_ip, port), id);
         self.conns.insert(id, c);
+        self.settle(id);
         Ok(local)
     }
 
@@ -218,7 +223,9 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
     /// Sent at once if the peer's window allows, else queued (Q-PSP7).
     pub fn write(&mut self, now: Instant, id: HandleId, data: LuaStr) -> Result<(), PspError> {
         let c = self.conns.get_mut(&id).ok_or(PspError::NoSuchSocket)?;
-        c.write(now, data, &mut self.out)
+        let r = c.write(now, data, &mut self.out);
+        self.settle(id);
+        r
     }
 
     /// `close()` (§10.8). On a listen record it unlistens. On a connection it sends our FIN
@@ -321,6 +328,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         let Some(mut c) = self.conns.remove(&id) else {
             return false;
         };
+        self.timers.remove(id);
         if c.counted_half_open {
             self.half_open -= 1;
         }
@@ -560,10 +568,20 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         self.demux
             .insert(key(ctx.channel, ctx.source_ip, ctx.reply_channel), l.id);
         self.conns.insert(l.id, c);
+        self.settle(l.id);
     }
 
-    /// Brings the tables in line with a connection's new state.
+    /// Brings the tables (and the deadline index) in line with a connection's new state. Every
+    /// input that can change a connection ends here, so the index is re-armed in one place.
     fn settle(&mut self, id: HandleId) {
+        self.settle_tables(id);
+        match self.conns.get(&id) {
+            Some(c) => self.timers.set(id, c.next_deadline(&self.cfg)),
+            None => self.timers.remove(id),
+        };
+    }
+
+    fn settle_tables(&mut self, id: HandleId) {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
         };
@@ -612,14 +630,12 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
 
     /// Runs every timer due at `now`: SYN re-send and connect timeout, syn-received retries,
     /// retransmission rounds, delayed ACKs, FIN re-sends, time-wait expiry.
+    ///
+    /// Only the connections whose deadline has come are visited (O(k log n) for k of them). A
+    /// connection whose timer is re-armed to `now` or earlier while it runs (a coalesced re-ACK)
+    /// runs again at the next call, never twice in one.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<HandleId> = self
-            .conns
-            .values()
-            .filter(|c| c.next_deadline(&self.cfg).is_some_and(|d| d <= now))
-            .map(|c| c.id)
-            .collect();
-        for id in due {
+        for id in self.timers.take_due(now) {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.on_timeout(now, &self.cfg, &mut self.out);
             }
@@ -627,9 +643,18 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         }
     }
 
-    /// The earliest deadline of any socket, if one is armed.
+    /// The earliest deadline of any socket, if one is armed. O(log n): read from the deadline
+    /// index, whatever the number of connections.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first()
+    }
+
+    /// [`poll_timeout`](Self::poll_timeout) recomputed by scanning every connection: the oracle
+    /// that tests and fuzz targets compare the deadline index with. O(n); not for hosts.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn scan_timeout(&self) -> Option<Instant> {
         self.conns
             .values()
             .filter_map(|c| c.next_deadline(&self.cfg))
