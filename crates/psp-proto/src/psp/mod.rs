@@ -296,6 +296,19 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         self.conns.get(&id).map(|c| c.stats())
     }
 
+    /// The live connection (not closed or failed) with these addresses, if any: the one a
+    /// segment from `remote_ip:remote_port` to `local_port` reaches.
+    pub fn handle_at(
+        &self,
+        local_port: u16,
+        remote_ip: Ipv4Addr,
+        remote_port: u16,
+    ) -> Option<HandleId> {
+        self.demux
+            .get(&key(local_port, remote_ip, remote_port))
+            .copied()
+    }
+
     /// The id of the listen record on `port`, if any.
     pub fn listener(&self, port: u16) -> Option<HandleId> {
         self.listeners.get(&port).map(|l| l.id)
