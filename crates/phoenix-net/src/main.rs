@@ -129,8 +129,7 @@ fn sim(args: SimArgs) -> ExitCode {
         },
         None => None,
     };
-    let show_progress =
-        args.progress || (!args.no_progress && std::io::stderr().is_terminal());
+    let show_progress = args.progress || (!args.no_progress && std::io::stderr().is_terminal());
     let quiet = args.quiet;
     println!(
         "== {} (seed {}) ==",

@@ -64,20 +64,30 @@ fn each_subcommand_has_its_own_help() {
     assert!(sim.status.success());
     let sim = text(&sim.stdout);
     assert!(sim.contains("Usage: phoenix-net sim"), "{sim}");
-    assert!(sim.contains("--trace <FILE>") && sim.contains("--progress"), "{sim}");
+    assert!(
+        sim.contains("--trace <FILE>") && sim.contains("--progress"),
+        "{sim}"
+    );
     assert!(sim.contains("Exit status:"), "{sim}");
     let host = phoenix_net(&["help", "host"]);
     assert!(host.status.success());
     let host = text(&host.stdout);
     assert!(host.contains("Usage: phoenix-net host"), "{host}");
-    assert!(host.contains("--max-line <BYTES>") && host.contains("--no-tcp"), "{host}");
+    assert!(
+        host.contains("--max-line <BYTES>") && host.contains("--no-tcp"),
+        "{host}"
+    );
 }
 
 #[test]
 fn unknown_subcommand_is_named_with_status_2() {
     let out = phoenix_net(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("'frobnicate'"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("'frobnicate'"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -101,14 +111,22 @@ fn bad_value_names_the_argument_and_the_value() {
 fn host_requires_an_id() {
     let out = phoenix_net(&["host"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--id <N>"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--id <N>"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn sim_takes_exactly_one_scenario_file() {
     let out = phoenix_net(&["sim", "a.toml", "b.toml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("'b.toml'"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("'b.toml'"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -125,7 +143,10 @@ fn progress_only_when_asked_off_a_terminal() {
     let out = phoenix_net(&["sim", f, "--progress"]);
     assert!(out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("[sim]") && err.ends_with("\r\x1b[K"), "{err:?}");
+    assert!(
+        err.contains("[sim]") && err.ends_with("\r\x1b[K"),
+        "{err:?}"
+    );
     // The last of --progress/--no-progress wins, as with cargo's flags.
     let out = phoenix_net(&["sim", f, "--progress", "--no-progress"]);
     assert!(out.stderr.is_empty(), "{:?}", text(&out.stderr));
@@ -139,7 +160,11 @@ fn invalid_scenario_is_refused_before_any_output() {
     let out = phoenix_net(&["sim", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
-    assert!(text(&out.stderr).contains("nobody"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nobody"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = phoenix_net(&["sim", dir.join("missing.toml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
@@ -152,12 +177,22 @@ fn unwritable_trace_is_refused_before_any_output() {
     let file = dir.join("tiny.toml");
     std::fs::write(&file, TINY).unwrap();
     let trace = dir.join("no-such-dir").join("trace.jsonl");
-    let out = phoenix_net(&["sim", file.to_str().unwrap(), "--trace", trace.to_str().unwrap()]);
+    let out = phoenix_net(&[
+        "sim",
+        file.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
     assert!(text(&out.stderr).contains("trace.jsonl"));
     let trace = dir.join("trace.jsonl");
-    let out = phoenix_net(&["sim", file.to_str().unwrap(), "--trace", trace.to_str().unwrap()]);
+    let out = phoenix_net(&[
+        "sim",
+        file.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     let lines = std::fs::read_to_string(&trace).unwrap();
     assert!(lines.lines().count() > 0);
@@ -169,7 +204,11 @@ fn failed_activity_exits_with_status_1() {
     let dir = scratch("fail");
     let file = dir.join("unreachable.toml");
     // Nobody answers at .9: the ping fails, the run completes.
-    std::fs::write(&file, TINY.replace("192.168.1.2\"\ncount", "192.168.1.9\"\ncount")).unwrap();
+    std::fs::write(
+        &file,
+        TINY.replace("192.168.1.2\"\ncount", "192.168.1.9\"\ncount"),
+    )
+    .unwrap();
     let out = phoenix_net(&["sim", "--quiet", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
 }

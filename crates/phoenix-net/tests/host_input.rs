@@ -72,7 +72,10 @@ fn every_line_whatever_its_bytes_gets_one_deadline() {
         let groups = answers(&lines);
         assert_eq!(groups.len(), 5, "{mode:?}: {lines:?}");
         let e = error_text(&groups[0]).expect("an error for non-UTF-8");
-        assert!(e.contains("not valid UTF-8") && e.contains("offset 25"), "{e}");
+        assert!(
+            e.contains("not valid UTF-8") && e.contains("offset 25"),
+            "{e}"
+        );
         assert!(error_text(&groups[1]).unwrap().contains("empty line"));
         assert!(error_text(&groups[2]).unwrap().contains("empty line"));
         assert!(error_text(&groups[3]).unwrap().contains("offset 0"));
@@ -83,7 +86,10 @@ fn every_line_whatever_its_bytes_gets_one_deadline() {
 
 #[test]
 fn a_line_over_the_limit_is_answered_and_the_host_goes_on() {
-    let long = format!("{{\"op\":\"time\",\"at\":1,\"pad\":\"{}\"}}\n", "x".repeat(5000));
+    let long = format!(
+        "{{\"op\":\"time\",\"at\":1,\"pad\":\"{}\"}}\n",
+        "x".repeat(5000)
+    );
     let input = format!("{long}{{\"op\":\"time\",\"at\":3}}\n{long}");
     for mode in MODES {
         let mut args = mode.to_vec();
@@ -93,7 +99,10 @@ fn a_line_over_the_limit_is_answered_and_the_host_goes_on() {
         let groups = answers(&lines);
         assert_eq!(groups.len(), 3, "{mode:?}: {lines:?}");
         let e = error_text(&groups[0]).unwrap();
-        assert!(e.contains("5029 bytes") && e.contains("limit of 100 bytes"), "{e}");
+        assert!(
+            e.contains("5029 bytes") && e.contains("limit of 100 bytes"),
+            "{e}"
+        );
         assert_eq!(error_text(&groups[1]), None);
         // The last line has no newline: still a line, still answered.
         assert!(error_text(&groups[2]).unwrap().contains("limit of 100"));
@@ -106,14 +115,22 @@ fn a_line_over_the_limit_is_answered_and_the_host_goes_on() {
 #[test]
 fn time_must_be_a_whole_non_negative_number_not_in_the_past() {
     let input = concat!(
-        r#"{"op":"time","at":100}"#, "\n",
-        r#"{"op":"time","at":{"$num":"inf"}}"#, "\n",
-        r#"{"op":"time","at":-1}"#, "\n",
-        r#"{"op":"time","at":1.5}"#, "\n",
-        r#"{"op":"time","at":18446744073709551616}"#, "\n",
-        r#"{"op":"time","at":99}"#, "\n",
-        r#"{"op":"time","at":100}"#, "\n",
-        r#"{"op":"time","at":101}"#, "\n",
+        r#"{"op":"time","at":100}"#,
+        "\n",
+        r#"{"op":"time","at":{"$num":"inf"}}"#,
+        "\n",
+        r#"{"op":"time","at":-1}"#,
+        "\n",
+        r#"{"op":"time","at":1.5}"#,
+        "\n",
+        r#"{"op":"time","at":18446744073709551616}"#,
+        "\n",
+        r#"{"op":"time","at":99}"#,
+        "\n",
+        r#"{"op":"time","at":100}"#,
+        "\n",
+        r#"{"op":"time","at":101}"#,
+        "\n",
     );
     let (lines, _) = host(&["--no-tcp"], input.as_bytes());
     let groups = answers(&lines);
@@ -121,7 +138,10 @@ fn time_must_be_a_whole_non_negative_number_not_in_the_past() {
     assert_eq!(error_text(&groups[0]), None);
     for (g, shown) in [(1, "inf"), (2, "-1"), (3, "1.5"), (4, "1.844674407371e+19")] {
         let e = error_text(&groups[g]).unwrap_or_else(|| panic!("line {g} accepted"));
-        assert!(e.contains("non-negative integer") && e.contains(shown), "{e}");
+        assert!(
+            e.contains("non-negative integer") && e.contains(shown),
+            "{e}"
+        );
     }
     let e = error_text(&groups[5]).unwrap();
     assert!(e.contains("99 is before the current time 100"), "{e}");
@@ -214,6 +234,9 @@ fn a_driver_that_does_not_read_stops_the_host_reading() {
         child.wait().unwrap();
         writer.join().unwrap();
         // Pipes, buffers and the bounded queue hold well under 4 MB of 21-byte lines.
-        assert!(taken < 4 << 20, "{mode:?}: the host took {taken} bytes unanswered");
+        assert!(
+            taken < 4 << 20,
+            "{mode:?}: the host took {taken} bytes unanswered"
+        );
     }
 }
