@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use phoenix_net::{run, RunOptions, Scenario, BUILTIN_INTERNET};
 
 const USAGE: &str = "usage: phoenix-net sim [SCENARIO.toml] [--seed N] [--trace FILE] [--quiet]
-       phoenix-net host --id N [--modem PATH]... [--router] [--seed N] [--real-time] [--no-tcp]
+       phoenix-net host --id N [--modem PATH]... [--router] [--forward-port P]... [--seed N] [--real-time] [--no-tcp]
 
 Runs a simulated Phoenix network on a virtual clock and prints a transcript and a summary.
 Without SCENARIO, runs the built-in internet (three segments, two routers, a dozen computers).
@@ -16,7 +16,8 @@ Without SCENARIO, runs the built-in internet (three segments, two routers, a doz
 
 host runs one computer's stack over JSON lines on stdin/stdout (docs/stdio-host.md); HTTP and
 WebSocket handles use real TCP (TLS for https/wss) unless --no-tcp; --real-time drives timers
-from the real clock instead of `time` lines.";
+from the real clock instead of `time` lines. A --router whose host refuses `hear_all` opens the
+channels of its --forward-port ports (at most 128 channels per modem).";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -118,6 +119,7 @@ fn host(args: &[String]) -> ExitCode {
     let mut id = None;
     let mut modems: Vec<String> = Vec::new();
     let mut router = false;
+    let mut forward_ports: Vec<u16> = Vec::new();
     let mut seed = 0u64;
     let mut real_time = false;
     let mut tcp = true;
@@ -130,6 +132,10 @@ fn host(args: &[String]) -> ExitCode {
                 None => return usage_error("--modem needs a device path"),
             },
             "--router" => router = true,
+            "--forward-port" => match it.next().and_then(|s| s.parse().ok()) {
+                Some(p) => forward_ports.push(p),
+                None => return usage_error("--forward-port needs a port 0-65535"),
+            },
             "--real-time" => real_time = true,
             "--no-tcp" => tcp = false,
             "--seed" => match it.next().and_then(|s| s.parse().ok()) {
@@ -145,6 +151,7 @@ fn host(args: &[String]) -> ExitCode {
     let refs: Vec<&str> = modems.iter().map(String::as_str).collect();
     let mut config = syscall_api::ComputerConfig::new(id, &refs);
     config.forwarding = router;
+    config.forward_ports = forward_ports;
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let result = if tcp || real_time {
         let (session, boot) = phoenix_net::host::Session::new(config, seed);
