@@ -253,13 +253,12 @@ impl World {
         cfg.modems = modems.iter().map(|(d, _)| d.to_string()).collect();
         let computer_id = cfg.id;
         let computer = Computer::new(cfg, &mut SplitMix64::new(seed));
-        let node = self.add_node(
+        self.add_node(
             computer_id,
             Machine::Phoenix(Box::new(computer)),
             modems,
             hostname,
-        );
-        node
+        )
     }
 
     /// Adds a CraftOS computer running `repeat` on all its modems.
