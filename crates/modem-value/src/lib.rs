@@ -35,6 +35,7 @@ pub mod lua;
 mod luastr;
 mod number;
 mod random;
+mod serialize;
 mod table;
 mod time;
 pub mod timers;
