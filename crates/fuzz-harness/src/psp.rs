@@ -210,7 +210,7 @@ fn session(u: &mut Unstructured<'_>) -> Result<()> {
                 assert!(s.pending_writes <= MAX_PENDING_WRITES, "{s:?}");
             }
         }
-        assert!(ep.half_open_count() <= ep.connection_count());
+        assert!(ep.half_open_count() <= psp_proto::config::MAX_HALF_OPEN);
         assert_eq!(
             ep.poll_timeout(),
             ep.scan_timeout(),

@@ -77,9 +77,16 @@ pub const MAX_UNACKED: u64 = 1024;
 /// `write` fails with `Send buffer full`.
 pub const MAX_PENDING_WRITES: usize = 4096;
 
-/// Half-open (syn-received) connections in one endpoint. A listen record accepts one connection
-/// at a time (§10.5), so a listener never holds more than one; this caps the total across
-/// listeners. A SYN beyond it is answered with RST.
+/// Half-open (syn-received) connections one listen record keeps while their handshakes run.
+/// The first to complete becomes the listener's connection (one per `listen`, §10.5) and the
+/// others are reset. A SYN to a full backlog pushes out the oldest handshake (silently; a
+/// genuine client re-sends its SYN after 2 s), so spoofed SYNs cannot hold a listener: one alone
+/// takes one slot of eight, and locking a listener out takes eight SYNs per handshake round
+/// trip, sustained.
+pub const LISTEN_BACKLOG: usize = 8;
+
+/// Half-open (syn-received) connections in one endpoint, across all listeners' backlogs. A SYN
+/// beyond it (to a listener whose own backlog is not full) is answered with RST.
 pub const MAX_HALF_OPEN: usize = 1024;
 
 /// PDP: per-sender pseudo-handles per listener. When full, the least recently active one idle

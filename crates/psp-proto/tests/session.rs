@@ -64,7 +64,8 @@ fn client() -> Ep {
     ep
 }
 
-/// A listener on port 80 that received a SYN (peer ISS 7000, ours 3000): syn-received.
+/// A listener on port 80 that received a SYN (peer ISS 7000, ours 3000): one handshake in its
+/// backlog.
 fn half_open() -> Ep {
     let mut ep = Ep::default();
     ep.listen(SID, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
@@ -83,12 +84,13 @@ fn half_open() -> Ep {
         segs(&mut ep, SPORT, CPORT),
         vec![Segment::syn_ack(3001, 7002)]
     );
-    assert_eq!(ep.state(SID), Some(State::SynReceived));
+    assert_eq!(ep.half_open_count(), 1);
     assert_eq!(
-        ep.listener(SPORT),
-        None,
-        "the listen record became the connection"
+        ep.state(SID),
+        Some(State::Listening),
+        "the listen record stays until a handshake completes"
     );
+    assert_eq!(ep.listener(SPORT), Some(SID));
     ep
 }
 
@@ -107,6 +109,12 @@ fn server() -> Ep {
         }]
     );
     assert_eq!(ep.state(SID), Some(State::Connected));
+    assert_eq!(
+        ep.listener(SPORT),
+        None,
+        "the listen record became the connection"
+    );
+    assert_eq!(ep.half_open_count(), 0);
     ep
 }
 
@@ -508,22 +516,27 @@ fn syn_received_timeout_restores_listener_or_errors() {
     assert!(segs(&mut ep, SPORT, CPORT).is_empty());
     assert_eq!(ep.listener(SPORT), Some(SID));
     assert!(events(&mut ep).is_empty());
-    // If the program listened again meanwhile, the half-open record fails as in Phoenix.
+    assert_eq!(ep.half_open_count(), 0);
+    assert_eq!(ep.poll_timeout(), None);
+    // The listen record never left, so the port cannot be listened on twice meanwhile; closing
+    // it resets the handshake in its backlog and leaves nothing behind.
     let mut ep = half_open();
-    ep.listen(8, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
-        .unwrap();
-    for t in [5000, 7000, 9000, 11000] {
-        ep.handle_timeout(ms(t));
-    }
     assert_eq!(
-        events(&mut ep),
-        vec![status_ev(
-            SID,
-            HandleStatus::Error,
-            Some("Connection timed out (syn-received)")
-        )]
+        ep.listen(8, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF]),
+        Err(psp_proto::PspError::PortAlreadyOpen)
     );
-    assert_eq!(ep.listener(SPORT), Some(8));
+    ep.close(ms(100), SID).unwrap();
+    assert_eq!(segs(&mut ep, SPORT, CPORT), vec![Segment::rst(3002, None)]);
+    assert_eq!(
+        channels(&mut ep),
+        vec![ChannelRequest::Close {
+            interface: IF,
+            channel: SPORT
+        }]
+    );
+    assert_eq!((ep.half_open_count(), ep.connection_count()), (0, 0));
+    assert_eq!(ep.poll_timeout(), None);
+    assert!(events(&mut ep).is_empty());
 }
 
 #[test]
@@ -534,7 +547,7 @@ fn duplicate_syn_in_syn_received_resends_syn_ack() {
         segs(&mut ep, SPORT, CPORT),
         vec![Segment::syn_ack(3001, 7002)]
     );
-    assert_eq!(ep.state(SID), Some(State::SynReceived));
+    assert_eq!(ep.half_open_count(), 1);
 }
 
 #[test]
@@ -593,24 +606,58 @@ fn unknown_sockets_get_rst_statelessly() {
     assert_eq!(ep.state(SID), Some(State::Listening));
 }
 
+/// Spoofed SYNs cannot hold a listener: its backlog keeps the newest `LISTEN_BACKLOG`
+/// handshakes, a genuine client still connects, and the listener stays one-shot for the program
+/// (the first completed handshake is its connection, the others are reset).
 #[test]
-fn syn_flood_holds_one_half_open_per_listener() {
+fn syn_flood_cannot_hold_a_listener() {
+    use psp_proto::config::LISTEN_BACKLOG;
     let mut ep = Ep::default();
     ep.listen(SID, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
         .unwrap();
+    let _ = channels(&mut ep);
     let mut rng = SplitMix64::new(9);
     for p in 1..=2000u16 {
         ep.handle_segment(ms(0), &mut rng, &ctx(SPORT, p), &Segment::syn(u64::from(p)));
     }
-    assert_eq!(ep.connection_count(), 1);
-    assert_eq!(ep.half_open_count(), 1);
+    assert_eq!(ep.connection_count(), 0);
+    assert_eq!(ep.half_open_count(), LISTEN_BACKLOG);
     let out = sent(&mut ep);
     assert_eq!(out.len(), 2000);
-    assert!(out[0].1.synchronize);
     assert!(
-        out[1..].iter().all(|(_, s)| s.reset),
-        "later SYNs are refused statelessly"
+        out.iter().all(|(_, s)| s.synchronize && !s.reset),
+        "every SYN is answered"
     );
+    assert_eq!(ep.state(SID), Some(State::Listening));
+    assert!(events(&mut ep).is_empty());
+
+    // A genuine client (port CPORT) completes its handshake during the flood.
+    let mut rng = script(&[iss_draw(3000)]);
+    ep.handle_segment(ms(50), &mut rng, &ctx(SPORT, CPORT), &Segment::syn(7001));
+    assert_eq!(
+        segs(&mut ep, SPORT, CPORT),
+        vec![Segment::syn_ack(3001, 7002)]
+    );
+    feed(&mut ep, 60, SPORT, CPORT, ack(7002, 3002));
+    assert_eq!(
+        events(&mut ep),
+        vec![PspEvent::NetworkRequest {
+            uri: URI.into(),
+            ip: PEER,
+            handle: SID
+        }]
+    );
+    assert_eq!(ep.state(SID), Some(State::Connected));
+    assert_eq!(ep.listener(SPORT), None, "one connection per listen");
+    let resets = sent(&mut ep);
+    assert_eq!(resets.len(), LISTEN_BACKLOG - 1);
+    assert!(resets.iter().all(|(t, s)| s.reset && t.out_port != CPORT));
+    assert_eq!(ep.half_open_count(), 0);
+    assert!(channels(&mut ep).is_empty(), "the connection took the port");
+    // A late ACK of a spoofed handshake finds no listener: RST, no state.
+    feed(&mut ep, 70, SPORT, 1999, ack(2000, 5));
+    assert!(sent(&mut ep)[0].1.reset);
+    assert_eq!(ep.connection_count(), 1);
 }
 
 #[test]
@@ -632,7 +679,8 @@ fn demux_by_remote_ip_and_port() {
     let mut rng = script(&[iss_draw(4000)]);
     ep.handle_segment(ms(20), &mut rng, &other, &Segment::syn(100));
     assert_eq!(sent(&mut ep)[0].1, Segment::syn_ack(4001, 101));
-    assert_eq!(ep.state(8), Some(State::SynReceived));
+    assert_eq!(ep.state(8), Some(State::Listening));
+    assert_eq!(ep.half_open_count(), 1);
     assert_eq!(ep.state(SID), Some(State::Connected));
 }
 

@@ -34,14 +34,11 @@ impl Sent {
     }
 }
 
-/// Where an accepted connection came from, to restore the listen record if the handshake
-/// fails (Q-PSP5).
+/// The listen record a half-open connection answers for: its URI goes into the
+/// `network_request` event when the handshake completes.
 #[derive(Clone, Debug)]
 pub(crate) struct Origin {
     pub uri: String,
-    pub ip: Ipv4Addr,
-    /// Cleared when the program unlistens the port meanwhile.
-    pub restore: bool,
 }
 
 /// A gap at the next expected sequence while later segments are buffered.
@@ -66,8 +63,8 @@ pub(crate) struct Conn<I> {
     pub holds: Vec<I>,
     pub registered: bool,
     pub origin: Option<Origin>,
-    pub counted_half_open: bool,
-    /// Set when a syn-received connection fails; the endpoint restores the listener or errors.
+    /// Set when a syn-received connection fails; the endpoint drops it from the backlog (the
+    /// listen record never left, Q-PSP5).
     pub half_open_failed: Option<&'static str>,
     /// Client: the PIP layer reported that the SYN left.
     pub syn_left: bool,
@@ -137,7 +134,6 @@ impl<I: Clone> Conn<I> {
             holds: Vec::new(),
             registered: false,
             origin: None,
-            counted_half_open: false,
             half_open_failed: None,
             syn_left: false,
             iss,
@@ -428,6 +424,13 @@ impl<I: Clone> Conn<I> {
             self.deadline = Some(now + SYN_SENT_TIMEOUT);
             self.syn_resend_at = Some(now + SYN_RESEND_AFTER);
         }
+    }
+
+    /// A half-open connection the listener gives up (another one completed, the backlog was
+    /// full, or the program unlistened): a RST tells the peer at once, as any later segment of
+    /// its would be answered (§10.6).
+    pub fn reset_half_open(&self, out: &mut Outputs<I>) {
+        self.emit(out, Segment::rst(self.snd_nxt, None));
     }
 
     /// The client's port could not be opened: the "could not open" RST, then error.

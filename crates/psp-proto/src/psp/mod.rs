@@ -10,7 +10,7 @@ use core::net::Ipv4Addr;
 
 use modem_value::{DeadlineIndex, DecodeError, Instant, LuaStr, RandomSource, Value, WireMessage};
 
-use crate::config::{PspConfig, MAX_HALF_OPEN};
+use crate::config::{PspConfig, LISTEN_BACKLOG, MAX_HALF_OPEN};
 use crate::ports::pick_ephemeral;
 use crate::{
     ChannelRequest, ControlKind, ControlReport, HandleId, HandleStatus, PspError, PspEvent,
@@ -44,6 +44,8 @@ struct Listener<I> {
     uri: String,
     ip: Ipv4Addr,
     holds: Vec<I>,
+    /// Its half-open connections in the backlog, oldest first (at most [`LISTEN_BACKLOG`]).
+    pending: VecDeque<u64>,
 }
 
 /// Counters of one connection's queues, for tests, monitoring and the bound checks.
@@ -86,7 +88,13 @@ pub struct PspEndpoint<I> {
     conns: BTreeMap<HandleId, Conn<I>>,
     demux: BTreeMap<DemuxKey, HandleId>,
     listeners: BTreeMap<u16, Listener<I>>,
-    half_open: usize,
+    /// Half-open connections (syn-received) by an internal serial: they belong to a listen
+    /// record, not yet to a handle. The first to complete its handshake becomes the listener's
+    /// handle (one-shot `listen`, §10.5); the others are reset.
+    backlog: BTreeMap<u64, Conn<I>>,
+    backlog_demux: BTreeMap<DemuxKey, u64>,
+    backlog_timers: DeadlineIndex<u64>,
+    next_serial: u64,
     /// Every connection's next deadline, ordered (re-armed in [`settle`](Self::settle) after each
     /// change), so `poll_timeout` does not scan idle connections.
     timers: DeadlineIndex<HandleId>,
@@ -111,7 +119,10 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             conns: BTreeMap::new(),
             demux: BTreeMap::new(),
             listeners: BTreeMap::new(),
-            half_open: 0,
+            backlog: BTreeMap::new(),
+            backlog_demux: BTreeMap::new(),
+            backlog_timers: DeadlineIndex::new(),
+            next_serial: 0,
             timers: DeadlineIndex::new(),
             out: Outputs::default(),
         }
@@ -193,23 +204,20 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
                 uri: String::from(uri),
                 ip,
                 holds,
+                pending: VecDeque::new(),
             },
         );
         Ok(())
     }
 
     /// `unlisten` (§15 #3): drops the listen record of `port` and releases its channels; an
-    /// idle port is a silent no-op (Q-PSP11). Existing connections stay; a half-open one will no
-    /// longer restore the listener. Returns the listener's id, if there was one.
+    /// idle port is a silent no-op (Q-PSP11). Established connections stay; handshakes still in
+    /// its backlog are reset. Returns the listener's id, if there was one.
     pub fn unlisten(&mut self, port: u16) -> Option<HandleId> {
-        for c in self.conns.values_mut() {
-            if c.local_port == port && c.state == State::SynReceived {
-                if let Some(o) = &mut c.origin {
-                    o.restore = false;
-                }
-            }
-        }
         let l = self.listeners.remove(&port)?;
+        for s in &l.pending {
+            self.drop_half_open(*s, true);
+        }
         for i in l.holds {
             self.out.channels.push_back(ChannelRequest::Close {
                 interface: i,
@@ -319,10 +327,12 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         self.conns.len()
     }
 
-    /// Number of half-open (syn-received) connections, at most
-    /// [`MAX_HALF_OPEN`](crate::config::MAX_HALF_OPEN).
+    /// Number of half-open (syn-received) connections in the listeners' backlogs, at most
+    /// [`MAX_HALF_OPEN`](crate::config::MAX_HALF_OPEN) in all and
+    /// [`LISTEN_BACKLOG`](crate::config::LISTEN_BACKLOG) per listener. They are not connection
+    /// records yet (no handle is theirs until the handshake completes).
     pub fn half_open_count(&self) -> usize {
-        self.half_open
+        self.backlog.len()
     }
 
     /// Forgets a handle: a connection is dropped whatever its state (its channels are
@@ -342,9 +352,6 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             return false;
         };
         self.timers.remove(id);
-        if c.counted_half_open {
-            self.half_open -= 1;
-        }
         if c.registered {
             self.demux
                 .remove(&key(c.local_port, c.remote_ip, c.remote_port));
@@ -494,6 +501,16 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             self.settle(id);
             return;
         }
+        if let Some(&s) =
+            self.backlog_demux
+                .get(&key(ctx.channel, ctx.source_ip, ctx.reply_channel))
+        {
+            if let Some(c) = self.backlog.get_mut(&s) {
+                c.on_segment(now, &self.cfg, ctx.local_ip, seg, &mut self.out);
+            }
+            self.settle_half_open(s);
+            return;
+        }
         let listening = self
             .listeners
             .get(&ctx.channel)
@@ -548,20 +565,28 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         if !seg.synchronize {
             return;
         }
-        if self.half_open >= MAX_HALF_OPEN {
+        let Some(l) = self.listeners.get_mut(&ctx.channel) else {
+            return;
+        };
+        if l.pending.len() >= LISTEN_BACKLOG {
+            // A full backlog gives up its oldest handshake (a SYN cache): spoofed SYNs cannot
+            // hold a listener, they can only push each other out.
+            if let Some(old) = l.pending.pop_front() {
+                self.drop_half_open(old, false);
+            }
+        } else if self.backlog.len() >= MAX_HALF_OPEN {
             self.reply_unknown(ctx, seg);
             return;
         }
-        let Some(l) = self.listeners.remove(&ctx.channel) else {
+        let Some(l) = self.listeners.get_mut(&ctx.channel) else {
             return;
         };
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        l.pending.push_back(serial);
         let iss = initial_sequence(rng);
-        let origin = Origin {
-            uri: l.uri,
-            ip: l.ip,
-            restore: true,
-        };
-        let mut c = Conn::accept(
+        let origin = Origin { uri: l.uri.clone() };
+        let c = Conn::accept(
             now,
             l.id,
             ctx.interface.clone(),
@@ -572,14 +597,69 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             seg,
             iss,
             origin,
-            l.holds,
+            Vec::new(),
             &mut self.out,
         );
+        self.backlog_demux
+            .insert(key(ctx.channel, ctx.source_ip, ctx.reply_channel), serial);
+        self.backlog.insert(serial, c);
+        self.settle_half_open(serial);
+    }
+
+    /// Forgets half-open connection `serial` (and its listener's note of it), with a RST to the
+    /// peer if `reset`.
+    fn drop_half_open(&mut self, serial: u64, reset: bool) {
+        self.backlog_timers.remove(serial);
+        let Some(c) = self.backlog.remove(&serial) else {
+            return;
+        };
+        self.backlog_demux
+            .remove(&key(c.local_port, c.remote_ip, c.remote_port));
+        if let Some(l) = self.listeners.get_mut(&c.local_port) {
+            l.pending.retain(|&s| s != serial);
+        }
+        if reset {
+            c.reset_half_open(&mut self.out);
+        }
+    }
+
+    /// After an input to half-open connection `serial`: a failed handshake leaves the backlog
+    /// (the listen record never left, so Q-PSP5's restore is implicit and the program sees
+    /// nothing); a completed one becomes the listener's connection under the listener's id,
+    /// taking its channels, and the listener's other handshakes are reset (one connection per
+    /// `listen`, §10.5).
+    fn settle_half_open(&mut self, serial: u64) {
+        let Some(c) = self.backlog.get(&serial) else {
+            self.backlog_timers.remove(serial);
+            return;
+        };
+        if c.half_open_failed.is_some() {
+            self.drop_half_open(serial, false);
+            return;
+        }
+        if c.state == State::SynReceived {
+            self.backlog_timers.set(serial, c.next_deadline(&self.cfg));
+            return;
+        }
+        let Some(mut c) = self.backlog.remove(&serial) else {
+            return;
+        };
+        self.backlog_timers.remove(serial);
+        let k = key(c.local_port, c.remote_ip, c.remote_port);
+        self.backlog_demux.remove(&k);
+        let Some(l) = self.listeners.remove(&c.local_port) else {
+            // A backlog never outlives its listener (unlisten resets it); reset, keep nothing.
+            c.reset_half_open(&mut self.out);
+            return;
+        };
+        for &s in &l.pending {
+            if s != serial {
+                self.drop_half_open(s, true);
+            }
+        }
+        c.holds = l.holds;
         c.registered = true;
-        c.counted_half_open = true;
-        self.half_open += 1;
-        self.demux
-            .insert(key(ctx.channel, ctx.source_ip, ctx.reply_channel), l.id);
+        self.demux.insert(k, l.id);
         self.conns.insert(l.id, c);
         self.settle(l.id);
     }
@@ -598,34 +678,8 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
         };
-        if c.counted_half_open && (c.state != State::SynReceived || c.half_open_failed.is_some()) {
-            c.counted_half_open = false;
-            self.half_open -= 1;
-        }
+        // Handshakes fail in the backlog; a connection record is past syn-received.
         if let Some(reason) = c.half_open_failed.take() {
-            let restorable = c.origin.as_ref().is_some_and(|o| o.restore)
-                && !self.listeners.contains_key(&c.local_port);
-            if restorable {
-                // Q-PSP5 (extended to the handshake's other failures): the half-open connection
-                // disappears and the listen record is back, with its id, URI and channels. The
-                // program never saw this id, so no event is raised.
-                if let Some(mut c) = self.conns.remove(&id) {
-                    self.demux
-                        .remove(&key(c.local_port, c.remote_ip, c.remote_port));
-                    if let Some(o) = c.origin.take() {
-                        self.listeners.insert(
-                            c.local_port,
-                            Listener {
-                                id,
-                                uri: o.uri,
-                                ip: o.ip,
-                                holds: core::mem::take(&mut c.holds),
-                            },
-                        );
-                    }
-                }
-                return;
-            }
             c.fail(reason, &mut self.out);
         }
         if matches!(c.state, State::Closed | State::Error) && c.registered {
@@ -648,6 +702,12 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
     /// connection whose timer is re-armed to `now` or earlier while it runs (a coalesced re-ACK)
     /// runs again at the next call, never twice in one.
     pub fn handle_timeout(&mut self, now: Instant) {
+        for s in self.backlog_timers.take_due(now) {
+            if let Some(c) = self.backlog.get_mut(&s) {
+                c.on_timeout(now, &self.cfg, &mut self.out);
+            }
+            self.settle_half_open(s);
+        }
         for id in self.timers.take_due(now) {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.on_timeout(now, &self.cfg, &mut self.out);
@@ -660,7 +720,10 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
     /// index, whatever the number of connections.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first()
+        match (self.timers.first(), self.backlog_timers.first()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// [`poll_timeout`](Self::poll_timeout) recomputed by scanning every connection: the oracle
@@ -670,6 +733,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
     pub fn scan_timeout(&self) -> Option<Instant> {
         self.conns
             .values()
+            .chain(self.backlog.values())
             .filter_map(|c| c.next_deadline(&self.cfg))
             .min()
     }
