@@ -326,7 +326,8 @@ fn output_line(o: Output) -> Value {
         Output::CloseChannel { device, channel } => {
             table! {"out" => "close", "device" => device.as_str(), "channel" => channel}
         }
-        Output::Event { pid, name, params } => {
+        Output::Event { pid, event } => {
+            let (name, params) = event.into_lua();
             table! {"out" => "event", "pid" => pid, "name" => name, "params" => params}
         }
         // TCP for http/ws handles is not bridged by this host yet: report it so the caller
@@ -336,5 +337,6 @@ fn output_line(o: Output) -> Value {
         Output::Tcp { conn, op } => {
             table! {"out" => "tcp", "conn" => conn.0, "op" => format!("{op:?}")}
         }
+        other => table! {"out" => "other", "debug" => format!("{other:?}")},
     }
 }

@@ -569,7 +569,8 @@ impl World {
                     let _ = self.medium.close(m, channel);
                 }
             }
-            Output::Event { pid, name, params } => {
+            Output::Event { pid, event } => {
+                let (name, params) = event.into_lua();
                 self.stats.events += 1;
                 self.events.push(EventRecord {
                     at: self.now,
@@ -590,6 +591,8 @@ impl World {
                 }
             }
             Output::Tcp { conn, op } => self.tcp(node, conn, op),
+            // Outputs added to the stack later have no counterpart in this medium yet.
+            _ => {}
         }
     }
 
