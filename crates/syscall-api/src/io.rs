@@ -93,7 +93,7 @@ pub enum Event {
     NetworkEvent(Value),
     /// `modem_message{device, channel, replyChannel, message, distance}`: a raw modem message
     /// on a channel the process listens to (see
-    /// [`Computer::raw_listen`](crate::Computer::raw_listen)).
+    /// [`NetworkStack::raw_listen`]).
     ModemMessage {
         /// The modem's device path.
         device: String,
@@ -214,25 +214,92 @@ pub enum Output {
         /// The event.
         event: Event,
     },
-    /// Listen for TCP connections on `port` (for `listen("http://…")`/`listen("ws://…")`);
-    /// report each accepted one with
-    /// [`Computer::handle_tcp_accept`](crate::Computer::handle_tcp_accept).
-    TcpListen {
-        /// The port.
-        port: u16,
+    /// A TCP action for an HTTP or WebSocket handle or listener.
+    Tcp(TcpRequest),
+    /// A router asks its host to deliver every channel heard on `device` (sent once per modem
+    /// at boot). A real CC modem opens at most 128 channels, so a host may refuse with [`NetworkStack::handle_hear_all_refused`];
+    /// the router then opens its configured forwarded ports
+    /// ([`ComputerConfig::forward_ports`](crate::ComputerConfig::forward_ports)) and the reply
+    /// channels of what it forwards, within the 128-channel budget.
+    HearAll {
+        /// The modem.
+        device: Device,
     },
-    /// Stop listening on `port` (connections already accepted stay).
-    TcpUnlisten {
-        /// The port.
-        port: u16,
-    },
-    /// A TCP/TLS action for an HTTP or WebSocket handle.
-    Tcp {
+}
+
+/// Names one listening TCP socket the stack asked the host for (`listen("http://…")`,
+/// `listen("ws://…")`). A new `listen` on the same port gets a new id, so an accept that
+/// raced an `unlisten` cannot reach the next listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ListenerId(pub u64);
+
+/// What the stack asks of the host's TCP: the one vocabulary every host (the stdio lines, the
+/// C ABI, the real-network adapter, the simulator) implements. Every id is chosen by the
+/// stack: connection ids ([`TcpId`]) for connects and for accepted connections (returned by
+/// [`NetworkStack::handle_tcp_accept`]), listener ids
+/// ([`ListenerId`]) for listens.
+///
+/// Not `#[non_exhaustive]`: a host must apply every request, so a new variant should break
+/// every host at compile time.
+#[must_use]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TcpRequest {
+    /// Open a TCP connection to `host:port` (TLS on top when `tls`), then report
+    /// [`TcpEvent::Connected`] or [`TcpEvent::Failed`] for `conn`.
+    Connect {
         /// The connection.
         conn: TcpId,
-        /// Connect, send bytes, or close.
-        op: NetOutput,
+        /// Host name or address literal.
+        host: String,
+        /// Port.
+        port: u16,
+        /// Whether to run TLS (https/wss), verifying the server's certificate for `host`.
+        tls: bool,
     },
+    /// Send `data` on `conn`.
+    Send {
+        /// The connection.
+        conn: TcpId,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// Close `conn` (both directions); report nothing more for it.
+    Close {
+        /// The connection.
+        conn: TcpId,
+    },
+    /// Listen for TCP connections on `address:port` and report each accepted one with
+    /// [`NetworkStack::handle_tcp_accept`].
+    Listen {
+        /// The listener.
+        listener: ListenerId,
+        /// The address to bind, from the URI's host: `0.0.0.0` (all interfaces) when the URI
+        /// has none; a loopback address stays loopback.
+        address: String,
+        /// The port.
+        port: u16,
+    },
+    /// Stop listening (connections already accepted stay).
+    Unlisten {
+        /// The listener.
+        listener: ListenerId,
+    },
+}
+
+impl TcpRequest {
+    /// The request of a connection machine's output on connection `conn`.
+    pub fn from_net(conn: TcpId, o: NetOutput) -> Self {
+        match o {
+            NetOutput::Connect { host, port, tls } => TcpRequest::Connect {
+                conn,
+                host,
+                port,
+                tls,
+            },
+            NetOutput::Send(data) => TcpRequest::Send { conn, data },
+            NetOutput::Close => TcpRequest::Close { conn },
+        }
+    }
 }
 
 /// A TCP event the host reports for a connection it opened for the stack.
@@ -283,13 +350,19 @@ pub trait NetworkStack {
     /// A TCP event for a connection the stack asked for.
     fn handle_tcp(&mut self, now: Instant, conn: TcpId, event: TcpEvent);
 
-    /// The host accepted a TCP connection on `port`, which the stack asked it to listen on.
-    /// `peer` is the remote end as the host writes it (for example `203.0.113.5:41234`); it
-    /// reaches the program unchanged as `network_request`'s `ip` for HTTP requests. Returns the
-    /// id to report the connection's events under with
-    /// [`handle_tcp`](NetworkStack::handle_tcp), or `None` when nobody listens on `port` any
-    /// more or the stack holds its most TCP connections: the host then closes the connection.
-    fn handle_tcp_accept(&mut self, now: Instant, port: u16, peer: &str) -> Option<TcpId>;
+    /// The host accepted a TCP connection on `listener` (a [`TcpRequest::Listen`] the stack
+    /// asked for). `peer` is the remote end as the host writes it (for example
+    /// `203.0.113.5:41234`); it reaches the program unchanged as `network_request`'s `ip` for
+    /// HTTP requests. Returns the id to report the connection's events under with
+    /// [`handle_tcp`](NetworkStack::handle_tcp), or `None` when that listener is gone or the
+    /// stack holds [`MAX_TCP`](crate::MAX_TCP) connections: the host then closes the socket.
+    #[must_use]
+    fn handle_tcp_accept(
+        &mut self,
+        now: Instant,
+        listener: ListenerId,
+        peer: &str,
+    ) -> Option<TcpId>;
 
     /// The modem `device` refused to open `channel` (for example `Too many open channels`, a
     /// modem's limit of 128). As Phoenix does, PSP connections in time-wait are reaped first
@@ -297,6 +370,15 @@ pub trait NetworkStack {
     /// `message` and a listener stops using that modem. The stack forgets every use of that
     /// channel on that modem, since it is not open.
     fn handle_channel_failed(&mut self, now: Instant, device: &str, channel: u16, message: &str);
+
+    /// The host refused [`Output::HearAll`] for modem `device` (it delivers only open channels,
+    /// as a CC modem does). The router then opens [`ComputerConfig::forward_ports`](crate::ComputerConfig::forward_ports) there, in
+    /// order, while the modem holds fewer than [`MAX_OPEN_CHANNELS`](crate::MAX_OPEN_CHANNELS) channels, and from then on
+    /// holds open the reply channel of every packet it transmits on that modem, so replies to
+    /// a client's ephemeral port come back through it. Held reply channels share what is left
+    /// of the budget; when it is used up the least recently used held reply channel is closed
+    /// for the new one. Ignored when the computer is not a router or `device` is unknown.
+    fn handle_hear_all_refused(&mut self, now: Instant, device: &str);
 
     /// Process `pid` exists, started by `parent` (`None` for a process without one). Handles
     /// belong to processes: a handle's methods may be called by its owner and the owner's

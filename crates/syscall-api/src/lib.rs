@@ -52,11 +52,13 @@ pub mod uri;
 mod web;
 
 pub use args::SyscallError;
-pub use computer::{Computer, ComputerConfig, ComputerStats, LOOPBACK, MAX_QUEUED_OUTPUTS};
+pub use computer::{
+    Computer, ComputerConfig, ComputerStats, LOOPBACK, MAX_OPEN_CHANNELS, MAX_QUEUED_OUTPUTS,
+};
 pub use handles::{HandleError, MAX_HANDLES};
 pub use io::{
-    ConnectFailure, Device, Event, HandleId, NetOutput, NetworkStack, Output, Pid, Status,
-    TcpEvent, TcpId,
+    ConnectFailure, Device, Event, HandleId, ListenerId, NetOutput, NetworkStack, Output, Pid,
+    Status, TcpEvent, TcpId, TcpRequest,
 };
 pub use registry::HandleKind;
 pub use syscalls::ConnectOptions;

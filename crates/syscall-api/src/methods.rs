@@ -9,8 +9,8 @@ use crate::args::SyscallError;
 use crate::computer::Computer;
 use handle_fsm::{HandleError as MethodError, Status};
 
-use crate::io::Output;
 use crate::io::Pid;
+use crate::io::{Output, TcpRequest};
 use crate::kinds::{Kind, MAX_REDNET_QUEUE};
 use crate::registry::HandleKind;
 
@@ -325,18 +325,12 @@ impl Computer {
             }
             Kind::Http(st) => {
                 if let Some(t) = st.tcp {
-                    self.push(Output::Tcp {
-                        conn: t,
-                        op: handle_fsm::NetOutput::Close,
-                    });
+                    self.push(Output::Tcp(TcpRequest::Close { conn: t }));
                 }
             }
             Kind::Ws(st) => {
                 if let Some(t) = st.tcp {
-                    self.push(Output::Tcp {
-                        conn: t,
-                        op: handle_fsm::NetOutput::Close,
-                    });
+                    self.push(Output::Tcp(TcpRequest::Close { conn: t }));
                 }
             }
             Kind::HttpRequest { .. } => {}

@@ -1151,7 +1151,7 @@ pub static EVENTS: &[EventSpec] = &[
             field("distance", "number", true, "Distance to the sender; absent across dimensions."),
         ],
         doc: "A raw modem message on a channel the process listens to (the host asked for it \
-              with `Computer::raw_listen`).",
+              with `NetworkStack::raw_listen`).",
     },
     EventSpec {
         name: "network_event",
@@ -1626,7 +1626,15 @@ mod tests {
         for uri in ["psp://0.0.0.0:5", "http://0.0.0.0:8080"] {
             c.syscall(now, 1, false, "listen", &[uri.into()]).unwrap();
         }
-        let tcp = c.handle_tcp_accept(now, 8080, "192.0.2.7:4000").unwrap();
+        let listener = std::iter::from_fn(|| c.poll_output())
+            .find_map(|o| match o {
+                crate::Output::Tcp(crate::TcpRequest::Listen { listener, .. }) => Some(listener),
+                _ => None,
+            })
+            .unwrap();
+        let tcp = c
+            .handle_tcp_accept(now, listener, "192.0.2.7:4000")
+            .unwrap();
         c.handle_tcp(
             now,
             tcp,

@@ -2,9 +2,10 @@
 //!
 //! The stack never opens a socket. A client handle's machine asks for a connection
 //! ([`NetOutput::Connect`]); the stack gives it a fresh [`TcpId`] and passes the request on as
-//! [`Output::Tcp`]; the host reports back with [`NetworkStack::handle_tcp`]. Servers
-//! (`listen("http://…")`, `listen("ws://…")`) ask the host to listen on a port
-//! ([`Output::TcpListen`]); the host reports each accepted connection with
+//! [`Output::Tcp`] ([`TcpRequest::Connect`]); the host reports back with
+//! [`NetworkStack::handle_tcp`]. Servers (`listen("http://…")`, `listen("ws://…")`) ask the
+//! host to listen on the URI's address and port ([`TcpRequest::Listen`], with a fresh
+//! [`ListenerId`]); the host reports each accepted connection with
 //! [`NetworkStack::handle_tcp_accept`](crate::NetworkStack::handle_tcp_accept), which returns the id to use for it.
 //!
 //! [`NetworkStack::handle_tcp`]: crate::NetworkStack::handle_tcp
@@ -20,8 +21,7 @@ use modem_value::{Instant, RandomSource, SplitMix64};
 use psp_proto::HandleId;
 
 use crate::computer::Computer;
-use crate::io::Pid;
-use crate::io::{Event, Output, TcpEvent, TcpId};
+use crate::io::{Event, ListenerId, Output, Pid, TcpEvent, TcpId, TcpRequest};
 use crate::kinds::{HttpState, Kind, WsState};
 use crate::SyscallError;
 
@@ -41,6 +41,7 @@ enum Role {
 #[derive(Debug)]
 struct Listener {
     id: HandleId,
+    listener: ListenerId,
     uri: String,
     ws: bool,
 }
@@ -58,6 +59,7 @@ struct ServerConn {
 pub(crate) struct Web {
     rng: SplitMix64,
     next_tcp: u64,
+    next_listener: u64,
     tcp: BTreeMap<TcpId, Role>,
     listeners: BTreeMap<u16, Listener>,
     servers: BTreeMap<TcpId, ServerConn>,
@@ -71,6 +73,7 @@ impl Web {
         Web {
             rng,
             next_tcp: 0,
+            next_listener: 0,
             tcp: BTreeMap::new(),
             listeners: BTreeMap::new(),
             servers: BTreeMap::new(),
@@ -149,6 +152,7 @@ impl Computer {
         &mut self,
         pid: Pid,
         uri: &str,
+        address: Option<&str>,
         port: u16,
         ws: bool,
     ) -> Result<(), SyscallError> {
@@ -156,15 +160,22 @@ impl Computer {
             return Err(SyscallError::PortAlreadyOpen);
         }
         let id = self.handles.insert(pid, Kind::WebListener { port })?;
+        let listener = ListenerId(self.web.next_listener);
+        self.web.next_listener += 1;
         self.web.listeners.insert(
             port,
             Listener {
                 id,
+                listener,
                 uri: uri.to_string(),
                 ws,
             },
         );
-        self.push(Output::TcpListen { port });
+        self.push(Output::Tcp(TcpRequest::Listen {
+            listener,
+            address: address.unwrap_or("0.0.0.0").to_string(),
+            port,
+        }));
         Ok(())
     }
 
@@ -177,22 +188,31 @@ impl Computer {
         if !self.procs.is_self_or_descendant(pid, owner) {
             return Err(SyscallError::PortOwnedByOther);
         }
-        let id = l.id;
+        let (id, listener) = (l.id, l.listener);
         self.web.listeners.remove(&port);
         self.handles.remove(id);
-        self.push(Output::TcpUnlisten { port });
+        self.push(Output::Tcp(TcpRequest::Unlisten { listener }));
         Ok(())
     }
 
     /// See [`NetworkStack::handle_tcp_accept`](crate::NetworkStack::handle_tcp_accept).
-    pub(crate) fn tcp_accept(&mut self, now: Instant, port: u16, peer: &str) -> Option<TcpId> {
+    pub(crate) fn tcp_accept(
+        &mut self,
+        now: Instant,
+        listener: ListenerId,
+        peer: &str,
+    ) -> Option<TcpId> {
         self.advance(now);
         if self.web.tcp.len() >= MAX_TCP {
             return None;
         }
-        let (lid, ws) = {
-            let l = self.web.listeners.get(&port)?;
-            (l.id, l.ws)
+        let (port, lid, ws) = {
+            let (port, l) = self
+                .web
+                .listeners
+                .iter()
+                .find(|(_, l)| l.listener == listener)?;
+            (*port, l.id, l.ws)
         };
         let owner = self.handles.owner(lid)?;
         let tcp = if ws {
@@ -312,7 +332,7 @@ impl Computer {
                                 st.tcp = Some(self.web.new_tcp(Role::Client(id)));
                             }
                             if let Some(t) = st.tcp {
-                                out.push(Output::Tcp { conn: t, op: o });
+                                out.push(Output::Tcp(TcpRequest::from_net(t, o)));
                             }
                         }
                         if let Some(outcome) = c.poll_outcome() {
@@ -341,7 +361,7 @@ impl Computer {
                             st.tcp = Some(self.web.new_tcp(Role::Client(id)));
                         }
                         if let Some(t) = st.tcp {
-                            out.push(Output::Tcp { conn: t, op: o });
+                            out.push(Output::Tcp(TcpRequest::from_net(t, o)));
                         }
                     }
                     while let Some(ev) = st.handle.poll_event() {
@@ -380,7 +400,7 @@ impl Computer {
         for (tcp, s) in self.web.servers.iter_mut() {
             while let Some(o) = s.conn.poll_output() {
                 progress = true;
-                out.push(Output::Tcp { conn: *tcp, op: o });
+                out.push(Output::Tcp(TcpRequest::from_net(*tcp, o)));
             }
             while let Some(ev) = s.conn.poll_event() {
                 progress = true;
@@ -452,8 +472,11 @@ impl Computer {
     /// Drops the listen record `id` of `port` (its owner ended).
     pub(crate) fn forget_web_listener(&mut self, port: u16, id: HandleId) {
         if self.web.listener_on(port) == Some(id) {
-            self.web.listeners.remove(&port);
-            self.push(Output::TcpUnlisten { port });
+            if let Some(l) = self.web.listeners.remove(&port) {
+                self.push(Output::Tcp(TcpRequest::Unlisten {
+                    listener: l.listener,
+                }));
+            }
         }
     }
 
