@@ -23,6 +23,24 @@ pub struct Cx<'a> {
     pub completions: &'a mut BTreeMap<NodeId, Vec<Completion>>,
 }
 
+/// `s` as a Lua program shows a string with `textutils.serialize`: `"hi"`, `"a\"b"`.
+fn lua_quoted(s: &str) -> String {
+    Value::from(s).to_lua_serialized().to_string_lossy()
+}
+
+/// Values as Lua's `print` of several returns shows them (joined with `, ` rather than a tab):
+/// `2`, not `2.0`; `nil` when there are none.
+fn lua_returns(values: &[f64]) -> String {
+    if values.is_empty() {
+        return "nil".into();
+    }
+    values
+        .iter()
+        .map(|v| Value::Num(*v).to_lua_serialized().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Cx<'_> {
     fn say(&mut self, who: &str, text: impl Into<String>) {
         let now = self.world.now();
@@ -318,7 +336,12 @@ impl Activity for PspTransfer {
                     format!("connect(\"{uri}\") = handle {h}"),
                 );
             }
-            None => self.error = Some(format!("connect: {:?}", r.err())),
+            None => {
+                self.error = Some(match r {
+                    Err(e) => format!("connect: {e}"),
+                    Ok(v) => format!("connect returned no handle: {v:?}"),
+                })
+            }
         }
     }
     fn event(&mut self, cx: &mut Cx<'_>, ev: &EventRecord) {
@@ -499,7 +522,7 @@ impl Pdp {
             };
             cx.say(
                 &self.server.2,
-                format!("datagram {m:?} on handle {id}; answering"),
+                format!("datagram {} on handle {id}; answering", lua_quoted(&m)),
             );
             let _ = cx
                 .world
@@ -554,7 +577,10 @@ impl Activity for Pdp {
         self.handle = handle_of(&r);
         let Some(h) = self.handle else { return };
         for m in self.messages.clone() {
-            cx.say(&self.client.2, format!("datagram {m:?} → {uri}"));
+            cx.say(
+                &self.client.2,
+                format!("datagram {} → {uri}", lua_quoted(&m)),
+            );
             let _ = cx.world.method(
                 self.client.0,
                 self.client.1,
@@ -590,7 +616,7 @@ impl Activity for Pdp {
                 else {
                     break;
                 };
-                cx.say(&self.client.2, format!("got {m:?}"));
+                cx.say(&self.client.2, format!("got {}", lua_quoted(&m)));
                 self.acks.push(m);
             }
         }
@@ -714,7 +740,10 @@ impl Activity for RednetChat {
         if self.next_at.is_some_and(|t| t <= now) && self.next < self.messages.len() {
             let m = self.messages[self.next].clone();
             self.next += 1;
-            cx.say(&self.from.2, format!("rednet send {m:?} to #{}", self.to.1));
+            cx.say(
+                &self.from.2,
+                format!("rednet send {} to #{}", lua_quoted(&m), self.to.1),
+            );
             match self.from.0 {
                 RednetSide::Phoenix { node, pid } => {
                     if let Some(h) = self.send_handle {
@@ -747,7 +776,7 @@ impl Activity for RednetChat {
                     .as_deref()
                     .is_none_or(|p| d.protocol == Value::from(p));
                 if d.sender == from && proto_ok {
-                    mine.push(d.message.to_lua_string().to_string_lossy());
+                    mine.push(d.message.to_lua_serialized().to_string_lossy());
                     false
                 } else {
                     true
@@ -756,7 +785,7 @@ impl Activity for RednetChat {
             for m in mine {
                 cx.say(
                     &self.to.2,
-                    format!("rednet_message from #{}: {m:?}", self.from.1),
+                    format!("rednet_message from #{}: {m}", self.from.1),
                 );
                 self.received.push(m);
             }
@@ -783,11 +812,11 @@ impl Activity for RednetChat {
             let Some(m) = v
                 .first()
                 .filter(|v| !v.is_nil())
-                .map(|v| v.to_lua_string().to_string_lossy())
+                .map(|v| v.to_lua_serialized().to_string_lossy())
             else {
                 break;
             };
-            cx.say(&self.to.2, format!("read {m:?} from #{}", self.from.1));
+            cx.say(&self.to.2, format!("read {m} from #{}", self.from.1));
             self.received.push(m);
         }
     }
@@ -850,13 +879,23 @@ impl Activity for DnsLookup {
             cx.world.flush();
             cx.say(
                 &self.name,
-                format!("rednet.lookup({:?}, {:?})", self.protocol, self.hostname),
+                match &self.hostname {
+                    Some(h) => format!(
+                        "rednet.lookup({}, {})",
+                        lua_quoted(&self.protocol),
+                        lua_quoted(h)
+                    ),
+                    None => format!("rednet.lookup({})", lua_quoted(&self.protocol)),
+                },
             );
         }
         let done = cx.completions.entry(self.node).or_default();
         if let Some(pos) = done.iter().position(|c| Some(c.id()) == self.request) {
             if let Completion::LookedUp { hosts, .. } = done.remove(pos) {
-                cx.say(&self.name, format!("lookup answered: {hosts:?}"));
+                cx.say(
+                    &self.name,
+                    format!("lookup answered: {}", lua_returns(&hosts)),
+                );
                 self.answer = Some(hosts);
             }
         }
@@ -871,10 +910,10 @@ impl Activity for DnsLookup {
         (
             found,
             format!(
-                "{} lookup {:?}: {:?}",
+                "{} lookup {}: {}",
                 self.name,
-                self.protocol,
-                self.answer.clone().unwrap_or_default()
+                lua_quoted(&self.protocol),
+                lua_returns(self.answer.as_deref().unwrap_or_default())
             ),
         )
     }
@@ -1008,9 +1047,9 @@ impl Activity for Http {
                     cx.say(
                         &self.client.2,
                         format!(
-                            "response {}: {:?}",
+                            "response {}: {}",
                             self.code.unwrap_or(0),
-                            self.body.clone().unwrap_or_default()
+                            lua_quoted(self.body.as_deref().unwrap_or_default())
                         ),
                     );
                 }
