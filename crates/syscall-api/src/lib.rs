@@ -48,6 +48,7 @@ mod methods;
 pub mod reference;
 pub mod registry;
 mod syscalls;
+mod typed;
 pub mod uri;
 mod web;
 
@@ -65,9 +66,9 @@ pub use syscalls::ConnectOptions;
 pub use web::MAX_TCP;
 
 pub use handle_fsm::http::Encoding;
-pub use handle_fsm::{HandleError as MethodError, ReadError};
+pub use handle_fsm::{HandleError as MethodError, Mode, ReadError};
 pub use modem_value::{
-    DecodeError, Instant, Kind as LuaType, LuaStr, RandomSource, SplitMix64, Table, Value,
+    DecodeError, Duration, Instant, Kind as LuaType, LuaStr, RandomSource, SplitMix64, Table, Value,
 };
 pub use pip_core::route::{Route, RouteAction, RouteTables};
 pub use pip_core::wire::MessageType;
