@@ -60,7 +60,16 @@ fn sim(args: &[String]) -> ExitCode {
     }
     let text = match &file {
         Some(f) => match std::fs::read_to_string(f) {
-            Ok(t) => t,
+            Ok(t) => {
+                // Program paths are relative to the scenario's folder.
+                options.folder = Some(
+                    std::path::Path::new(f)
+                        .parent()
+                        .map(std::path::Path::to_path_buf)
+                        .unwrap_or_default(),
+                );
+                t
+            }
             Err(e) => {
                 eprintln!("phoenix-net: cannot read {f}: {e}");
                 return ExitCode::from(2);
