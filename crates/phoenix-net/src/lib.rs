@@ -29,4 +29,4 @@ pub use scenario::{Scenario, ScenarioError};
 /// The built-in scenario: three segments joined by two routers, a dozen computers, with ping
 /// across routers, a PSP file transfer under 5 % loss, PDP, rednet chat through a repeater and a
 /// `dns` lookup, and an HTTP request served by `listen("http://…")`.
-pub const BUILTIN_INTERNET: &str = include_str!("../../../scenarios/internet.toml");
+pub const BUILTIN_INTERNET: &str = include_str!("../scenarios/internet.toml");
