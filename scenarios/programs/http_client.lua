@@ -18,5 +18,5 @@ end
 local code = h:responseCode()
 local body = h:read("*a")
 h:close()
-print(("response %d: %s"):format(code, (body:gsub("\n$", ""))))
+print(("response %d: %q"):format(code, body))
 return code == 200 and 0 or 1

@@ -59,6 +59,24 @@ fn text(v: &Value) -> String {
     v.as_str().map(|s| s.to_string_lossy()).unwrap_or_default()
 }
 
+/// `s` as a Lua program shows a string with `textutils.serialize`: `"hi"`, `"a\"b"`.
+fn lua_quoted(s: &str) -> String {
+    Value::from(s).to_lua_serialized().to_string_lossy()
+}
+
+/// Values as Lua's `print` of several returns shows them (joined with `, ` rather than a tab):
+/// `2`, not `2.0`; `nil` when there are none.
+fn lua_returns(values: &[f64]) -> String {
+    if values.is_empty() {
+        return "nil".into();
+    }
+    values
+        .iter()
+        .map(|v| Value::Num(*v).to_lua_serialized().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn ev_id(ev: &EventRecord, field: &str) -> Option<u64> {
     ev.params.get(field).as_num().map(|n| n as u64)
 }
@@ -180,7 +198,12 @@ impl Activity for PspTransfer {
                     format!("connect(\"{uri}\") = handle {h}"),
                 );
             }
-            None => self.error = Some(format!("connect: {:?}", r.err())),
+            None => {
+                self.error = Some(match r {
+                    Err(e) => format!("connect: {e}"),
+                    Ok(v) => format!("connect returned no handle: {v:?}"),
+                })
+            }
         }
     }
     fn event(&mut self, cx: &mut Cx<'_>, ev: &EventRecord) {
@@ -391,7 +414,10 @@ impl Activity for RednetChat {
         ) {
             let m = self.messages[self.next].clone();
             self.next += 1;
-            cx.say(&self.from.2, format!("rednet send {m:?} to #{}", self.to.1));
+            cx.say(
+                &self.from.2,
+                format!("rednet send {} to #{}", lua_quoted(&m), self.to.1),
+            );
             let proto = self.protocol.clone().map(|p| p.as_str().into());
             if let Some(e) = cx.world.craftos_mut(node) {
                 let _ = e.send(now, f64::from(self.to.1), Value::from(m.as_str()), proto);
@@ -413,7 +439,7 @@ impl Activity for RednetChat {
                     .as_deref()
                     .is_none_or(|p| d.protocol == Value::from(p));
                 if d.sender == from && proto_ok {
-                    mine.push(d.message.to_lua_string().to_string_lossy());
+                    mine.push(d.message.to_lua_serialized().to_string_lossy());
                     false
                 } else {
                     true
@@ -422,7 +448,7 @@ impl Activity for RednetChat {
             for m in mine {
                 cx.say(
                     &self.to.2,
-                    format!("rednet_message from #{}: {m:?}", self.from.1),
+                    format!("rednet_message from #{}: {m}", self.from.1),
                 );
                 self.received.push(m);
             }
@@ -506,13 +532,23 @@ impl Activity for DnsLookup {
             cx.world.flush();
             cx.say(
                 &self.name,
-                format!("rednet.lookup({:?}, {:?})", self.protocol, self.hostname),
+                match &self.hostname {
+                    Some(h) => format!(
+                        "rednet.lookup({}, {})",
+                        lua_quoted(&self.protocol),
+                        lua_quoted(h)
+                    ),
+                    None => format!("rednet.lookup({})", lua_quoted(&self.protocol)),
+                },
             );
         }
         let done = cx.completions.entry(self.node).or_default();
         if let Some(pos) = done.iter().position(|c| Some(c.id()) == self.request) {
             if let Completion::LookedUp { hosts, .. } = done.remove(pos) {
-                cx.say(&self.name, format!("lookup answered: {hosts:?}"));
+                cx.say(
+                    &self.name,
+                    format!("lookup answered: {}", lua_returns(&hosts)),
+                );
                 self.answer = Some(hosts);
             }
         }
@@ -527,10 +563,10 @@ impl Activity for DnsLookup {
         (
             found,
             format!(
-                "{} lookup {:?}: {:?}",
+                "{} lookup {}: {}",
                 self.name,
-                self.protocol,
-                self.answer.clone().unwrap_or_default()
+                lua_quoted(&self.protocol),
+                lua_returns(self.answer.as_deref().unwrap_or_default())
             ),
         )
     }

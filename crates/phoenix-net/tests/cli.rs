@@ -214,3 +214,22 @@ fn failed_activity_exits_with_status_1() {
     let out = phoenix_net(&["sim", "--quiet", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
 }
+
+/// Values a Lua program sees are shown as Lua shows them: `rednet.lookup`'s returns as `print`
+/// would (`2`, not `2.0`), strings quoted as `textutils.serialize` quotes them (`%q`).
+#[test]
+fn transcript_and_summary_show_lua_values() {
+    let out = phoenix_net(&["sim"]);
+    assert!(out.status.success());
+    let t = text(&out.stdout);
+    assert!(t.contains("cc1: rednet.lookup(\"chat\")\n"), "{t}");
+    assert!(t.contains("cc1: lookup answered: 2\n"), "{t}");
+    assert!(t.contains("cc1 lookup \"chat\": 2\n"), "{t}");
+    assert!(
+        t.contains("rednet send \"hello from Phoenix\" to #41"),
+        "{t}"
+    );
+    // %q escapes a newline as a backslash before it.
+    assert!(t.contains("asked for /index.html\\\n\""), "{t}");
+    assert!(!t.contains("2.0]") && !t.contains("None"), "{t}");
+}
