@@ -24,6 +24,7 @@ use mlua::{
 use modem_value::lua::{convert, HostValue, LuaHeap, Policy};
 use modem_value::{Duration, Instant, LuaStr, RandomSource, SplitMix64, Table, Value};
 use phoenix_netsim::{EventRecord, NodeId, World};
+use syscall_api::NetworkStack;
 
 const PRELUDE: &str = include_str!("prelude.lua");
 
