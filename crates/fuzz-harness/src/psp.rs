@@ -45,6 +45,12 @@ pub fn psp_session(data: &[u8]) {
 fn session(u: &mut Unstructured<'_>) -> Result<()> {
     let mut ep: PspEndpoint<u8> = PspEndpoint::new(psp_proto::PspConfig {
         skip_stalled_gaps: u.arbitrary()?,
+        recovery: if u.arbitrary()? {
+            psp_proto::Recovery::Adaptive
+        } else {
+            psp_proto::Recovery::Phoenix
+        },
+        dup_acks: u.arbitrary()?,
     });
     let mut rng = SplitMix64::new(u.arbitrary()?);
     let mut now = 0u64;

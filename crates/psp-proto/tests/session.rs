@@ -3,6 +3,10 @@
 
 mod common;
 
+use std::time::Duration;
+
+use psp_proto::config::{MAX_RTO, MIN_RTO};
+
 use common::*;
 use modem_value::{LuaStr, SplitMix64};
 use psp_proto::{
@@ -26,7 +30,11 @@ fn status_ev(id: u64, s: HandleStatus, e: Option<&str>) -> PspEvent {
 
 /// A connecting client (SYN out, SYN reported sent at t=0): ISS 1000.
 fn connecting() -> Ep {
-    let mut ep = Ep::default();
+    connecting_with(psp_proto::PspConfig::default())
+}
+
+fn connecting_with(cfg: psp_proto::PspConfig) -> Ep {
+    let mut ep = Ep::new(cfg);
     let mut rng = script(&[port_draw(LPORT), iss_draw(1000)]);
     let port = ep.connect(ms(0), &mut rng, CID, PEER, Some(SPORT)).unwrap();
     assert_eq!(port, LPORT);
@@ -45,7 +53,18 @@ fn connecting() -> Ep {
 
 /// A connected client: ISS 1000, peer ISS 5000. Next send 1003, next expected 5002.
 fn client() -> Ep {
-    let mut ep = connecting();
+    client_with(psp_proto::PspConfig::default())
+}
+
+fn phoenix_cfg() -> psp_proto::PspConfig {
+    psp_proto::PspConfig {
+        recovery: psp_proto::Recovery::Phoenix,
+        ..Default::default()
+    }
+}
+
+fn client_with(cfg: psp_proto::PspConfig) -> Ep {
+    let mut ep = connecting_with(cfg);
     let mut rng = script(&[]);
     ep.handle_segment(
         ms(10),
@@ -158,7 +177,9 @@ fn data_both_ways_with_delayed_ack() {
     feed(&mut ep, 200, LPORT, SPORT, data(5003, 1004, "again"));
     ep.write(ms(210), CID, LuaStr::from("x")).unwrap();
     assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1005, 5003, "x")]);
-    assert_eq!(ep.poll_timeout(), Some(ms(2210)));
+    // The 10 ms round trip of "hello" was sampled: the timeout is RFC 6298's, at its floor.
+    assert_eq!(ep.stats(CID).unwrap().srtt, Some(Duration::from_millis(10)));
+    assert_eq!(ep.poll_timeout(), Some(ms(210) + MIN_RTO));
 }
 
 #[test]
@@ -201,9 +222,79 @@ fn peer_window_is_honoured() {
     );
 }
 
+/// Adaptive rule: RFC 6298 from Phoenix's initial 2 s (no sample yet; backoff is capped at the
+/// same 2 s), each timeout
+/// re-sending the first unacknowledged message (with the ACK-only message before it), and the
+/// connection failing 16 s after the message first left (Q-PSP8's limit in time).
+#[test]
+fn adaptive_retransmission_backs_off_then_times_out() {
+    let mut ep = client();
+    ep.write(ms(0), CID, LuaStr::from("p")).unwrap();
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1003, 5001, "p")]);
+    for t in (2000..16000).step_by(2000) {
+        assert_eq!(ep.poll_timeout(), Some(ms(t)));
+        ep.handle_timeout(ms(t));
+        assert_eq!(
+            segs(&mut ep, LPORT, SPORT),
+            vec![ack(1002, 5001), data(1003, 5001, "p")],
+            "t={t}"
+        );
+    }
+    assert_eq!(ep.stats(CID).unwrap().rto, MAX_RTO);
+    assert_eq!(
+        ep.poll_timeout(),
+        Some(ms(16000)),
+        "capped at the 16 s limit"
+    );
+    ep.handle_timeout(ms(16000));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![]);
+    assert_eq!(
+        events(&mut ep),
+        vec![status_ev(
+            CID,
+            HandleStatus::Error,
+            Some("Connection timed out")
+        )]
+    );
+    assert_eq!(ep.stats(CID).unwrap().timeouts, 7);
+}
+
+/// Adaptive rule, fast retransmit: three duplicate ACKs re-send only the first unacknowledged
+/// message at once; the partial ACK that follows clocks out the next hole.
+#[test]
+fn three_duplicate_acks_repair_one_hole_each_round_trip() {
+    let mut ep = client();
+    for w in ["a", "b", "c", "d", "e", "f"] {
+        ep.write(ms(0), CID, LuaStr::from(w)).unwrap();
+    }
+    assert_eq!(segs(&mut ep, LPORT, SPORT).len(), 6);
+    // The peer got 1003 ("a"), lost 1004 ("b") and 1006 ("d"); it acknowledges 1003 with an
+    // ACK-only message for every later arrival (1005, 1007, 1008).
+    feed(&mut ep, 100, LPORT, SPORT, ack(5002, 1003));
+    feed(&mut ep, 101, LPORT, SPORT, ack(5003, 1003));
+    feed(&mut ep, 102, LPORT, SPORT, ack(5004, 1003));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![]);
+    feed(&mut ep, 103, LPORT, SPORT, ack(5005, 1003));
+    // (Re-sent while the triggering message is processed, so it acknowledges the one before.)
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1004, 5004, "b")]);
+    assert_eq!(ep.stats(CID).unwrap().fast_retransmits, 1);
+    // "b" fills the hole: the peer acknowledges up to 1005, showing it kept "c".
+    feed(&mut ep, 200, LPORT, SPORT, ack(5006, 1005));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1006, 5005, "d")]);
+    feed(&mut ep, 300, LPORT, SPORT, ack(5007, 1008));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![]);
+    assert_eq!(ep.stats(CID).unwrap().unacked, 0);
+    assert_eq!(ep.stats(CID).unwrap().retransmitted, 2);
+    assert_eq!(
+        ep.poll_timeout(),
+        None,
+        "nothing outstanding, nothing armed"
+    );
+}
+
 #[test]
 fn retransmission_after_loss_then_timeout() {
-    let mut ep = client();
+    let mut ep = client_with(phoenix_cfg());
     ep.write(ms(0), CID, LuaStr::from("p")).unwrap();
     assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1003, 5001, "p")]);
     // The handshake ACK precedes a payload message, so it is re-sent with it (Q-PSP1 a).
@@ -852,6 +943,7 @@ fn gap_of_a_lost_phoenix_ack_only_is_skipped() {
 fn gap_is_kept_when_skipping_is_off() {
     let mut ep = Ep::new(psp_proto::PspConfig {
         skip_stalled_gaps: false,
+        ..Default::default()
     });
     ep.listen(SID, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
         .unwrap();

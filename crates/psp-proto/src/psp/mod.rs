@@ -1,6 +1,7 @@
 //! The PSP endpoint of one computer: listeners, connections, demultiplexing and the outputs.
 
 mod conn;
+mod rtt;
 mod state;
 
 use alloc::collections::{BTreeMap, VecDeque};
@@ -64,6 +65,16 @@ pub struct ConnStats {
     pub next_send: u64,
     /// The next sequence number this side expects.
     pub next_expected: u64,
+    /// Messages re-sent (every copy counts).
+    pub retransmitted: u64,
+    /// Retransmission timeouts that fired.
+    pub timeouts: u64,
+    /// Fast retransmissions (duplicate ACKs, adaptive rule).
+    pub fast_retransmits: u64,
+    /// Smoothed round trip (adaptive rule, once sampled).
+    pub srtt: Option<core::time::Duration>,
+    /// The current retransmission timeout.
+    pub rto: core::time::Duration,
 }
 
 type DemuxKey = (u16, u32, u16);
@@ -163,6 +174,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         let iss = initial_sequence(rng);
         let mut c = Conn::connect(now, id, local, remote_ip, port, iss, &mut self.out);
         c.registered = true;
+        c.mode = self.cfg.recovery;
         self.demux.insert(key(local, remote_ip, port), id);
         self.conns.insert(id, c);
         self.settle(id);
@@ -586,7 +598,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         l.pending.push_back(serial);
         let iss = initial_sequence(rng);
         let origin = Origin { uri: l.uri.clone() };
-        let c = Conn::accept(
+        let mut c = Conn::accept(
             now,
             l.id,
             ctx.interface.clone(),
@@ -600,6 +612,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             Vec::new(),
             &mut self.out,
         );
+        c.mode = self.cfg.recovery;
         self.backlog_demux
             .insert(key(ctx.channel, ctx.source_ip, ctx.reply_channel), serial);
         self.backlog.insert(serial, c);
