@@ -14,8 +14,8 @@ const B: usize = 1;
 const R: usize = 2;
 
 /// The cables: (host, device) pairs that hear each other.
-const LINKS: [((usize, &str), (usize, &str)); 2] =
-    [((A, "/top"), (R, "/left")), ((B, "/top"), (R, "/right"))];
+type End = (usize, &'static str);
+const LINKS: [(End, End); 2] = [((A, "/top"), (R, "/left")), ((B, "/top"), (R, "/right"))];
 
 fn peer(host: usize, device: &str) -> Option<(usize, &'static str)> {
     LINKS.iter().find_map(|&(x, y)| {
