@@ -27,6 +27,8 @@
 //! let change = IpConfigChange { ip: Some([10, 0, 0, 1].into()), prefix: Some(24), up: None };
 //! let cfg = c.set_ipconfig(now, "/top", change).unwrap();
 //! assert!(cfg.up);
+//! // Values convert to the lossless JSON of the stdio protocol.
+//! assert_eq!(cfg.to_value().to_json(), r#"{"ip":"10.0.0.1","netmask":24,"up":true}"#);
 //! // The interface now listens on channel 0 and announces its address.
 //! let outs: Vec<Output> = std::iter::from_fn(|| c.poll_output()).collect();
 //! assert!(matches!(&outs[0], Output::OpenChannel { channel: 0, .. }));
