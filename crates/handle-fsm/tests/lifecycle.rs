@@ -12,16 +12,16 @@ fn s(x: &str) -> Value {
 }
 
 fn response(code: u16, body: &str) -> Response {
-    Response {
+    Response::new(
         code,
-        reason: "Reason".into(),
-        raw_headers: vec![
+        "Reason",
+        &[
             ("X-Dup".into(), b"a".to_vec()),
             ("x-dup".into(), b"b".to_vec()),
             ("Content-Length".into(), b"999".to_vec()),
         ],
-        body: body.as_bytes().to_vec(),
-    }
+        body.as_bytes().to_vec(),
+    )
 }
 
 fn events(h: &mut HttpHandle) -> Vec<HandleEvent> {
@@ -456,7 +456,7 @@ fn ws_server_accepts_and_rejects() {
     h.handle_bytes(now(), b"GET /room HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     assert_eq!(h.status().0, Status::Open);
-    assert_eq!(h.request().unwrap().target, "/room");
+    assert_eq!(h.request().unwrap().target(), "/room");
     let o = outs(&mut h);
     let NetOutput::Send(b) = &o[0] else { panic!() };
     assert!(String::from_utf8_lossy(b)

@@ -144,7 +144,7 @@ impl<R: RandomSource> WsHandle<R> {
     pub fn request_headers(&self) -> Value {
         self.request
             .as_ref()
-            .map_or(Value::Nil, |r| headers_table(&r.headers))
+            .map_or(Value::Nil, |r| headers_table(r.fields()))
     }
 
     /// The 101 response's headers (client handles, once open).
