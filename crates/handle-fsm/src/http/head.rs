@@ -353,41 +353,61 @@ fn is_tchar(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
 }
 
-/// `Transfer-Encoding`'s list: `transfer-coding *( OWS ";" OWS transfer-parameter )` items.
-fn transfer_codings(v: &[u8], t: &mut Transfer, seen: &mut bool) -> Result<(), HeadError> {
-    for item in v.split(|&c| c == b',') {
-        let item = trim_ows(item);
-        if item.is_empty() {
-            // RFC 9110 §5.6.1.2: empty list elements are ignored.
-            continue;
-        }
-        let name_end = item
-            .iter()
-            .position(|&c| !is_tchar(c))
-            .unwrap_or(item.len());
-        let (name, params) = item.split_at(name_end);
-        if name.is_empty() || !params_ok(params) {
-            return Err(HeadError::InvalidTransferEncoding);
-        }
-        if *t == Transfer::Chunked || *t == Transfer::CodedChunked {
-            // Something after chunked, or chunked twice (RFC 9112 §6.1).
-            return Err(HeadError::InvalidTransferEncoding);
-        }
-        *seen = true;
-        *t = if name.eq_ignore_ascii_case(b"chunked") {
-            if !params.is_empty() {
+/// What the `Transfer-Encoding` lines said so far.
+#[derive(Default)]
+struct Codings {
+    lines: bool,
+    any: bool,
+    chunked: u32,
+    other_before_chunked: bool,
+    last_chunked: bool,
+}
+
+impl Codings {
+    /// One `Transfer-Encoding` line: `transfer-coding *( OWS ";" OWS transfer-parameter )`
+    /// items.
+    fn add(&mut self, v: &[u8]) -> Result<(), HeadError> {
+        self.lines = true;
+        for item in v.split(|&c| c == b',') {
+            let item = trim_ows(item);
+            if item.is_empty() {
+                // RFC 9110 §5.6.1.2: empty list elements are ignored.
+                continue;
+            }
+            let name_end = item
+                .iter()
+                .position(|&c| !is_tchar(c))
+                .unwrap_or(item.len());
+            let (name, params) = item.split_at(name_end);
+            if name.is_empty() || !params_ok(params) {
                 return Err(HeadError::InvalidTransferEncoding);
             }
-            if *t == Transfer::NotChunked {
-                Transfer::CodedChunked
+            self.any = true;
+            if name.eq_ignore_ascii_case(b"chunked") {
+                // chunked takes no parameters and is applied at most once (RFC 9112 §7).
+                self.chunked += 1;
+                if self.chunked > 1 || !params.is_empty() {
+                    return Err(HeadError::InvalidTransferEncoding);
+                }
+                self.last_chunked = true;
             } else {
-                Transfer::Chunked
+                if self.chunked == 0 {
+                    self.other_before_chunked = true;
+                }
+                self.last_chunked = false;
             }
-        } else {
-            Transfer::NotChunked
-        };
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn transfer(&self) -> Transfer {
+        match (self.any, self.last_chunked, self.other_before_chunked) {
+            (false, _, _) => Transfer::Absent,
+            (true, true, false) => Transfer::Chunked,
+            (true, true, true) => Transfer::CodedChunked,
+            (true, false, _) => Transfer::NotChunked,
+        }
+    }
 }
 
 /// `*( OWS ";" OWS token "=" ( token / quoted-string ) )`.
@@ -474,8 +494,7 @@ fn host_ok(v: &[u8]) -> bool {
 /// Gathers [`Facts`] from the fields, applying the per-field rules.
 fn gather(headers: &[httparse::Header<'_>], version: u8) -> Result<Facts, HeadError> {
     let mut f = Facts::default();
-    let mut te_seen = false;
-    let mut te_lines = false;
+    let mut te = Codings::default();
     let mut cl_lines = 0u32;
     for h in headers {
         let n = h.name.as_bytes();
@@ -519,14 +538,14 @@ fn gather(headers: &[httparse::Header<'_>], version: u8) -> Result<Facts, HeadEr
             }
             16 if n.eq_ignore_ascii_case(b"content-encoding") => f.content_encoding = true,
             17 if n.eq_ignore_ascii_case(b"transfer-encoding") => {
-                te_lines = true;
-                transfer_codings(v, &mut f.transfer, &mut te_seen)?;
+                te.add(v)?;
             }
             _ => {}
         }
     }
-    if te_lines {
-        if !te_seen || version == 0 {
+    f.transfer = te.transfer();
+    if te.lines {
+        if !te.any || version == 0 {
             return Err(HeadError::InvalidTransferEncoding);
         }
         if f.content_length.is_some() {
