@@ -348,7 +348,9 @@ fn response_trailers_never_override_framing_fields() {
         .unwrap();
     let r = p.take().unwrap();
     let h = r.raw_headers();
-    assert!(h.iter().all(|(n, _)| n != "Content-Length" && n != "Content-Type"));
+    assert!(h
+        .iter()
+        .all(|(n, _)| n != "Content-Length" && n != "Content-Type"));
     assert!(h.contains(&("X-T".to_string(), b"v".to_vec())));
     assert_eq!(r.trailers.len(), 3, "all trailers stay visible as trailers");
 }
@@ -397,7 +399,11 @@ mod against_httparse {
         (
             prop_oneof![Just("GET"), Just("POST"), Just("OPTIONS"), Just("G T")],
             proptest::collection::vec(piece(), 0..3),
-            prop_oneof![Just(" HTTP/1.1\r\n"), Just(" HTTP/1.0\r\n"), Just(" HTTP/1.1\n")],
+            prop_oneof![
+                Just(" HTTP/1.1\r\n"),
+                Just(" HTTP/1.0\r\n"),
+                Just(" HTTP/1.1\n")
+            ],
             proptest::collection::vec(field(), 0..6),
             prop_oneof![Just("\r\n"), Just("\n")],
         )
@@ -413,7 +419,11 @@ mod against_httparse {
 
     fn response() -> impl Strategy<Value = Vec<u8>> {
         (
-            prop_oneof![Just("HTTP/1.1 200 OK"), Just("HTTP/1.0 404 "), Just("HTTP/1.1 2x0 A")],
+            prop_oneof![
+                Just("HTTP/1.1 200 OK"),
+                Just("HTTP/1.0 404 "),
+                Just("HTTP/1.1 2x0 A")
+            ],
             proptest::collection::vec(field(), 0..6),
             prop_oneof![Just("\r\n"), Just("\n")],
         )

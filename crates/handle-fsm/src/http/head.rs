@@ -17,6 +17,8 @@
 //!   only last; it never comes with `Content-Length` nor in an HTTP/1.0 message (§6.1);
 //! * a status code is 100–999 (§4).
 
+use core::mem::MaybeUninit;
+
 use modem_value::{LuaStr, Table, Value};
 
 use crate::limits::{MAX_HEAD, MAX_HEADERS};
@@ -338,15 +340,19 @@ fn head_length(
     }
 }
 
-/// Every LF of `head` follows a CR. Written as a branch-free fold so that it vectorises: it
-/// runs over every head received.
-fn crlf_only(head: &[u8]) -> bool {
-    let first_ok = head.first() != Some(&b'\n');
-    let bad = head
-        .iter()
-        .zip(head.iter().skip(1))
-        .fold(false, |acc, (&a, &b)| acc | ((b == b'\n') & (a != b'\r')));
-    first_ok && !bad
+/// Every line of a head `httparse` accepted ends in CRLF. `httparse` treats every LF as a line
+/// end and refuses a CR not followed by LF, so only the line ends need looking at: the empty
+/// lines before the start line, the two bytes before each field name (the end of the line
+/// before it) and the last four bytes (the last line's end and the empty line). That is a
+/// handful of comparisons instead of a pass over the head, which runs for every head received.
+fn crlf_only(head: &[u8], names: &[httparse::Header<'_>]) -> bool {
+    if blank_prefix(head).is_err() || !head.ends_with(b"\r\n\r\n") {
+        return false;
+    }
+    names.iter().all(|h| {
+        let at = offset(head, h.name).start;
+        at >= 2 && head.get(at - 2..at) == Some(b"\r\n")
+    })
 }
 
 fn is_tchar(c: u8) -> bool {
@@ -575,14 +581,17 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
 fn parse_response_head_n<const N: usize>(
     buf: &[u8],
 ) -> Result<Option<(ResponseHead, usize)>, HeadError> {
-    let mut hs = [httparse::EMPTY_HEADER; N];
-    let mut r = httparse::Response::new(&mut hs);
-    let status = r.parse(buf).map_err(map_err)?;
+    // Uninitialised slots: filling N empty headers first would cost as much as the parse.
+    let mut hs = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; N];
+    let mut r = httparse::Response::new(&mut []);
+    let status = httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut r, buf, &mut hs)
+        .map_err(map_err)?;
     let Some(n) = head_length(status, buf.len())? else {
         return Ok(None);
     };
     let head = &buf[..n];
-    if !crlf_only(head) {
+    if !crlf_only(head, r.headers) {
         return Err(HeadError::BareNewline);
     }
     let code = r.code.unwrap_or(0);
@@ -593,9 +602,10 @@ fn parse_response_head_n<const N: usize>(
     let facts = gather(r.headers, version)?;
     // httparse gives an empty reason for obs-text; find it on the status line instead.
     let skip = leading_crlfs(head);
+    // The status line holds no CR but its end.
     let line_end = head[skip..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
+        .iter()
+        .position(|&c| c == b'\r')
         .map_or(head.len(), |p| p + skip);
     // `HTTP/1.x NNN ` is 13 bytes.
     let reason_start = (skip + 13).min(line_end);
@@ -645,14 +655,14 @@ fn target_ok(method: &str, t: &str) -> bool {
 fn parse_request_head_n<const N: usize>(
     buf: &[u8],
 ) -> Result<Option<(RequestHead, usize)>, HeadError> {
-    let mut hs = [httparse::EMPTY_HEADER; N];
-    let mut r = httparse::Request::new(&mut hs);
-    let status = r.parse(buf).map_err(map_err)?;
+    let mut hs = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; N];
+    let mut r = httparse::Request::new(&mut []);
+    let status = r.parse_with_uninit_headers(buf, &mut hs).map_err(map_err)?;
     let Some(n) = head_length(status, buf.len())? else {
         return Ok(None);
     };
     let head = &buf[..n];
-    if !crlf_only(head) {
+    if !crlf_only(head, r.headers) {
         return Err(HeadError::BareNewline);
     }
     let version = r.version.unwrap_or(1);

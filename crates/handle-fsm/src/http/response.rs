@@ -211,15 +211,13 @@ impl ResponseParser {
                     // Fast path: a head that arrives whole is parsed where it lies.
                     let skip = blank_prefix(data)?;
                     let d = &data[skip..];
-                    match has_head_end(d, 0)
-                        .then(|| parse_response_head(d))
-                        .transpose()?
-                    {
-                        Some(Some((head, n))) => {
+                    // No end-of-head search first: httparse says when the head is incomplete.
+                    match parse_response_head(d)? {
+                        Some((head, n)) => {
                             data = &d[n..];
                             self.on_head(head)?;
                         }
-                        _ => {
+                        None => {
                             self.buf.extend_from_slice(d);
                             data = &[];
                             if self.buf.len() > crate::limits::MAX_HEAD {
@@ -296,16 +294,22 @@ impl ResponseParser {
             ),
             false => ContentDecoder::Identity,
         };
-        let reader = BodyReader::new(framing, MAX_DOWNLOAD);
-        let done = reader.is_done();
+        if matches!(framing, Framing::Empty | Framing::Length(0)) {
+            // Nothing to read or decode: the response is complete with its head.
+            self.state = State::Done(Response {
+                code: head.code,
+                head,
+                decoded: !decoder.is_identity(),
+                trailers: Vec::new(),
+                body: Vec::new(),
+            });
+            return Ok(());
+        }
         self.state = State::Body {
             head,
-            reader,
+            reader: BodyReader::new(framing, MAX_DOWNLOAD),
             decoder,
         };
-        if done {
-            self.complete()?;
-        }
         Ok(())
     }
 
