@@ -212,12 +212,15 @@ impl ResponseParser {
                     let skip = blank_prefix(data)?;
                     let d = &data[skip..];
                     // No end-of-head search first: httparse says when the head is incomplete.
-                    match parse_response_head(d)? {
-                        Some((head, n)) => {
+                    // An error before any end of head is only reported once one arrives, as
+                    // when the head comes in pieces (the result must not depend on the split).
+                    match parse_response_head(d) {
+                        Ok(Some((head, n))) => {
                             data = &d[n..];
                             self.on_head(head)?;
                         }
-                        None => {
+                        Err(e) if has_head_end(d, 0) => return Err(e.into()),
+                        Ok(None) | Err(_) => {
                             self.buf.extend_from_slice(d);
                             data = &[];
                             if self.buf.len() > crate::limits::MAX_HEAD {
