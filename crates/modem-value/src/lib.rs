@@ -33,6 +33,7 @@ pub mod lua;
 mod luastr;
 mod number;
 mod random;
+mod serialize;
 mod table;
 mod time;
 mod value;
