@@ -104,7 +104,7 @@ impl Computer {
             } else {
                 "closed"
             })]),
-            // The mode argument is ignored: one datagram per read (§11.2), nil when empty (Q-PDP1).
+            // The mode argument is ignored: one datagram per read, nil when empty.
             "read" => Ok(vec![self.pdp.read(id)?.unwrap_or(Value::Nil)]),
             "write" => {
                 let v = args.first().cloned().unwrap_or(Value::Nil);
@@ -184,7 +184,7 @@ impl Computer {
             .collect()
     }
 
-    /// Fans a received rednet message out to the handles that want it (§12, Q-RN1): target is
+    /// Fans a received rednet message out to the handles that want it: target is
     /// the sender or broadcast/any, protocol unset or equal.
     pub(crate) fn deliver_rednet(&mut self, m: Delivered) {
         let mut ready = Vec::new();

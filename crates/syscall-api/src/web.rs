@@ -499,7 +499,7 @@ fn feed_ws(h: &mut WsHandle<SplitMix64>, now: Instant, event: TcpEvent) {
 }
 
 /// The event a handle machine raised, for its owner; `error` is the handle's current error
-/// message, attached to `error` status changes (Q-EV2).
+/// message, attached to `error` status changes.
 fn handle_event_params(
     id: HandleId,
     ev: HandleEvent,
