@@ -5,7 +5,9 @@ use std::net::Ipv4Addr;
 use std::time::Instant as WallClock;
 
 use modem_value::{table, Instant, RandomSource, SplitMix64, Value};
-use phoenix_netsim::{LinkModel, Medium, MediumStats, ModemKind, NodeId, Position, World, WorldStats};
+use phoenix_netsim::{
+    LinkModel, Medium, MediumStats, ModemKind, NodeId, Position, World, WorldStats,
+};
 use rednet_codec::Delivered;
 use syscall_api::ComputerConfig;
 
