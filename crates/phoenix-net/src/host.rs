@@ -4,11 +4,91 @@
 //! Every line in is one JSON object in modem-value's JSON mapping with an `op`; every line out
 //! is one object with an `out`. Time is virtual: it only moves with `time` lines. After each
 //! input line the host writes every output the stack produced, then a `deadline` line.
+//!
+//! Every input line is answered, whatever its bytes: a line that is blank, not UTF-8, longer
+//! than the line limit ([`DEFAULT_MAX_LINE`], `--max-line`) or not a valid request gets an
+//! `error` line naming the problem, and then its `deadline` like any other line.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, ErrorKind, Write};
 
 use modem_value::{table, Instant, SplitMix64, Table, Value};
 use syscall_api::{Computer, ComputerConfig, NetworkStack, Output};
+
+/// The default longest input line, in bytes (without its newline): 1 MiB, ample for any
+/// modem message a CC:Tweaked program can send in practice; `--max-line` raises or lowers it.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+/// One input line as read from a byte stream, before it is decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawLine {
+    /// The line's bytes, without the newline (and without a `\r` before it; the limit counts
+    /// that `\r`).
+    Bytes(Vec<u8>),
+    /// The line was longer than the limit; its bytes were read and dropped. `len` is its length.
+    TooLong {
+        /// The length of the line in bytes.
+        len: usize,
+        /// The limit it exceeded.
+        max: usize,
+    },
+}
+
+/// Reads newline-terminated lines of any bytes, keeping at most `max` bytes of one line in
+/// memory: longer lines are consumed to their end and reported as [`RawLine::TooLong`].
+pub struct LineReader<R> {
+    inner: R,
+    max: usize,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// A reader of lines of at most `max` bytes from `inner`.
+    pub fn new(inner: R, max: usize) -> LineReader<R> {
+        LineReader { inner, max }
+    }
+
+    /// The next line, or `None` at the end of the stream. A last line without a newline
+    /// counts as a line. Only an I/O error of the stream is an error.
+    pub fn next_line(&mut self) -> std::io::Result<Option<RawLine>> {
+        let mut buf = Vec::new();
+        let mut len = 0usize;
+        let mut read_any = false;
+        loop {
+            let avail = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                if !read_any {
+                    return Ok(None);
+                }
+                break;
+            }
+            read_any = true;
+            let newline = avail.iter().position(|&b| b == b'\n');
+            let chunk = &avail[..newline.unwrap_or(avail.len())];
+            len = len.saturating_add(chunk.len());
+            if len <= self.max {
+                buf.extend_from_slice(chunk);
+            } else {
+                // Keep reading to the end of the line, but no more of it in memory.
+                buf = Vec::new();
+            }
+            let used = newline.map_or(avail.len(), |i| i + 1);
+            self.inner.consume(used);
+            if newline.is_some() {
+                break;
+            }
+        }
+        if len > self.max {
+            return Ok(Some(RawLine::TooLong { len, max: self.max }));
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        Ok(Some(RawLine::Bytes(buf)))
+    }
+}
 
 /// One computer's stack behind the line protocol, independent of where the lines come from
 /// (stdin for `phoenix-net host`, a C caller for the C ABI).
@@ -112,15 +192,50 @@ impl Session {
         out
     }
 
+    /// Handles one input line given as raw bytes (without its newline): a line that is not
+    /// UTF-8 gets an `error` line naming the first bad byte, then `deadline`.
+    pub fn input_bytes(&mut self, line: &[u8]) -> Vec<String> {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.input(text),
+            Err(e) => self.reject(format!(
+                "line is not valid UTF-8 (bad byte at offset {}; use {{\"$bytes\": …}} for \
+                 binary strings)",
+                e.valid_up_to()
+            )),
+        }
+    }
+
+    /// Answers one input line as read by a [`LineReader`].
+    pub fn input_raw(&mut self, line: &RawLine) -> Vec<String> {
+        match line {
+            RawLine::Bytes(b) => self.input_bytes(b),
+            RawLine::TooLong { len, max } => self.reject(format!(
+                "line of {len} bytes is longer than the limit of {max} bytes (--max-line)"
+            )),
+        }
+    }
+
+    /// Counts an input line that cannot be handled and answers it with an `error` line
+    /// carrying `message`, then `deadline`.
+    pub fn reject(&mut self, message: String) -> Vec<String> {
+        self.lines += 1;
+        let e = table! {"out" => "error", "line" => self.lines, "message" => message};
+        let mut out = vec![e.to_json()];
+        out.extend(self.settle());
+        out
+    }
+
     /// Handles one input line and returns every output line, the last being `deadline`.
     /// A malformed line yields an `error` line; the session stays usable.
     pub fn input(&mut self, line: &str) -> Vec<String> {
         self.lines += 1;
         let mut out = Vec::new();
-        if line.trim().is_empty() {
-            return out;
-        }
-        match handle_line(&mut self.computer, &mut self.now, line) {
+        let result = if line.trim().is_empty() {
+            Err("empty line (expected a JSON object)".to_string())
+        } else {
+            handle_line(&mut self.computer, &mut self.now, line)
+        };
+        match result {
             Ok(Some(reply)) => out.push(reply.to_json()),
             Ok(None) => {}
             Err(message) => {
@@ -133,11 +248,13 @@ impl Session {
     }
 }
 
-/// Runs the host loop until `input` ends. Malformed lines get an `error` line; the host keeps
-/// running.
+/// Runs the host loop until `input` ends, holding at most `max_line` bytes of one line.
+/// Every line is answered (malformed ones with an `error` line); only an I/O error on `input`
+/// or `output` ends the loop early. Lines are read only as fast as they are answered.
 pub fn serve(
     config: ComputerConfig,
     seed: u64,
+    max_line: usize,
     input: impl BufRead,
     mut output: impl Write,
 ) -> std::io::Result<()> {
@@ -145,14 +262,18 @@ pub fn serve(
     for l in boot {
         writeln!(output, "{l}")?;
     }
-    for line in input.lines() {
-        for l in session.input(&line?) {
+    let mut reader = LineReader::new(input, max_line);
+    while let Some(line) = reader.next_line()? {
+        for l in session.input_raw(&line) {
             writeln!(output, "{l}")?;
         }
         output.flush()?;
     }
     Ok(())
 }
+
+/// The largest integer every JSON reader carries exactly (2^53).
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
 fn num(v: &Value, field: &'static str) -> Result<f64, String> {
     v.field_num(field).map_err(|e| e.to_string())
@@ -233,8 +354,23 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
         .to_string_lossy();
     match op.as_str() {
         "time" => {
-            let t = Instant::from_millis(num(&v, "at")?.max(0.0) as u64);
-            *now = (*now).max(t);
+            let at = num(&v, "at")?;
+            // Integers up to 2^53 are the ones a JSON number carries exactly.
+            if !(at.is_finite() && at >= 0.0 && at.fract() == 0.0 && at <= MAX_EXACT) {
+                return Err(format!(
+                    "bad field 'at' (expected a non-negative integer of milliseconds, got {})",
+                    Value::Num(at).to_lua_string()
+                ));
+            }
+            let t = Instant::from_millis(at as u64);
+            if t < *now {
+                return Err(format!(
+                    "bad field 'at' ({} is before the current time {}; time never moves back)",
+                    t.as_millis(),
+                    now.as_millis()
+                ));
+            }
+            *now = t;
             c.handle_timeout(*now);
             Ok(None)
         }
@@ -287,7 +423,16 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
         }
         "syscall" => {
             let pid = u32_field(&v, "pid")?;
-            let root = v.get("root").is_truthy();
+            let root = match v.get("root") {
+                Value::Nil => false,
+                Value::Bool(b) => *b,
+                other => {
+                    return Err(format!(
+                        "bad field 'root' (expected a boolean, got {})",
+                        other.kind()
+                    ))
+                }
+            };
             let name = v
                 .field_str("name")
                 .map_err(|e| e.to_string())?

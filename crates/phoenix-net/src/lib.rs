@@ -12,7 +12,7 @@
 //! Same scenario and seed, same transcript and trace, byte for byte.
 //!
 //! The binary `phoenix-net` wraps this: `phoenix-net sim [SCENARIO.toml] [--seed N]
-//! [--trace FILE] [--quiet]`; without a scenario it runs the built-in
+//! [--trace FILE] [--quiet] [--progress]` (`phoenix-net help sim` for all options); without a scenario it runs the built-in
 //! [`BUILTIN_INTERNET`]. `phoenix-net host` runs one computer's stack over JSON lines on
 //! stdin/stdout ([`host`], protocol in `docs/stdio-host.md`).
 
@@ -22,10 +22,10 @@ pub mod realnet;
 mod runner;
 pub mod scenario;
 
-pub use runner::{run, ActivityResult, Report, RunOptions};
+pub use runner::{check, run, ActivityResult, Report, RunOptions};
 pub use scenario::{Scenario, ScenarioError};
 
 /// The built-in scenario: three segments joined by two routers, a dozen computers, with ping
 /// across routers, a PSP file transfer under 5 % loss, PDP, rednet chat through a repeater and a
 /// `dns` lookup, and an HTTP request served by `listen("http://…")`.
-pub const BUILTIN_INTERNET: &str = include_str!("../../../scenarios/internet.toml");
+pub const BUILTIN_INTERNET: &str = include_str!("../scenarios/internet.toml");

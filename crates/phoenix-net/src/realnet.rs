@@ -5,12 +5,17 @@
 //! This is the I/O edge of the project, outside every sans-IO crate: one thread reads stdin, one
 //! thread per connection and per listener moves bytes, and the main loop feeds everything into
 //! the [`Session`] in arrival order.
+//!
+//! Memory stays bounded whatever the driver sends: every thread feeds the main loop through one
+//! channel of [`QUEUE`] messages, so the stdin reader holds at most `QUEUE + 1` lines of at most
+//! `--max-line` bytes each, and a connection thread at most one 16 KiB read, before it waits for
+//! the main loop (which itself waits when the driver does not read stdout).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant as WallClock};
 
@@ -18,15 +23,18 @@ use modem_value::Instant;
 use syscall_api::io::{ConnectFailure, NetOutput};
 use syscall_api::{Output, TcpEvent, TcpId};
 
-use crate::host::Session;
+use crate::host::{LineReader, RawLine, Session};
 
 /// How long a connect may take before it counts as `Could not connect`.
 const CONNECT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 /// How often a connection thread looks for bytes to send while it waits for bytes to read.
 const POLL: StdDuration = StdDuration::from_millis(10);
+/// Messages (input lines, TCP events, accepted connections) waiting for the main loop at most;
+/// a thread with one more waits, so stdin is read only as fast as it is answered.
+pub const QUEUE: usize = 16;
 
 enum Msg {
-    Line(String),
+    Line(RawLine),
     Eof,
     Tcp(TcpId, TcpEvent),
     Accept {
@@ -82,7 +90,7 @@ fn open(host: &str, port: u16, tls: bool) -> Result<Box<dyn Stream>, ConnectFail
 }
 
 /// Moves bytes between `stream` and the session until either side closes.
-fn pump(id: TcpId, mut stream: Box<dyn Stream>, rx: Receiver<Out>, tx: Sender<Msg>) {
+fn pump(id: TcpId, mut stream: Box<dyn Stream>, rx: Receiver<Out>, tx: SyncSender<Msg>) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         loop {
@@ -119,7 +127,7 @@ fn pump(id: TcpId, mut stream: Box<dyn Stream>, rx: Receiver<Out>, tx: Sender<Ms
 }
 
 struct Bridge {
-    tx: Sender<Msg>,
+    tx: SyncSender<Msg>,
     conns: BTreeMap<TcpId, Sender<Out>>,
     listeners: BTreeMap<u16, Arc<AtomicBool>>,
 }
@@ -200,26 +208,25 @@ impl Bridge {
     }
 }
 
-/// Runs the stdio host with real TCP (and the real clock if `real_time`) until stdin ends.
+/// Runs the stdio host with real TCP (and the real clock if `real_time`) until stdin ends,
+/// holding at most `max_line` bytes of one input line. Every line is answered (malformed ones
+/// with an `error` line); a read error on stdin ends the input like its end does.
 pub fn serve_real(
     mut session: Session,
     boot: Vec<String>,
     real_time: bool,
+    max_line: usize,
     input: impl BufRead + Send + 'static,
     mut output: impl Write,
 ) -> std::io::Result<()> {
     session.bridge_tcp();
-    let (tx, rx) = channel();
+    let (tx, rx) = sync_channel(QUEUE);
     let reader = tx.clone();
     std::thread::spawn(move || {
-        for line in input.lines() {
-            match line {
-                Ok(l) => {
-                    if reader.send(Msg::Line(l)).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => break,
+        let mut lines = LineReader::new(input, max_line);
+        while let Ok(Some(line)) = lines.next_line() {
+            if reader.send(Msg::Line(line)).is_err() {
+                return;
             }
         }
         let _ = reader.send(Msg::Eof);
@@ -269,7 +276,7 @@ pub fn serve_real(
             }
         }
         let lines = match msg {
-            Msg::Line(l) => session.input(&l),
+            Msg::Line(l) => session.input_raw(&l),
             Msg::Eof => return Ok(()),
             Msg::Tcp(id, ev) => session.tcp_event(id, ev),
             Msg::Accept { port, stream, peer } => {

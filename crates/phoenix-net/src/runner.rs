@@ -495,6 +495,16 @@ fn activities(
 /// Most rounds of events and ticks handled at one instant before time must move on.
 const MAX_ROUNDS_PER_INSTANT: usize = 100_000;
 
+/// Finds every error [`run`] would report for `scenario` (names, references, modem kinds,
+/// crowd and chat definitions) without running it, so a caller can refuse a scenario before
+/// printing anything.
+pub fn check(scenario: &Scenario, options: &RunOptions) -> Result<(), ScenarioError> {
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let b = build(scenario, seed)?;
+    activities(scenario, &b, seed)?;
+    Ok(())
+}
+
 /// Runs `scenario`; `progress` is called about once a second of wall time with a status line,
 /// and `line` with each transcript line as it happens.
 pub fn run(
