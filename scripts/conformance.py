@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from xml.sax.saxutils import escape, quoteattr
 
 FORMAT = 2
+PROTOCOL = 1  # the stdio protocol version the cases are written for (the `hello` line)
 PHOENIX = "phoenix-0.0.9"
 META = ("$at", "$from", "$phoenix", "$none", "$note")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -181,6 +182,8 @@ class Instance:
             args += ["--modem", m["device"] if isinstance(m, dict) else m]
         if spec.get("router"):
             args.append("--router")
+        for p in spec.get("forward_ports", []):
+            args += ["--forward-port", str(p)]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.buf = b""
         self.open = set()  # (device, channel)
@@ -209,6 +212,22 @@ class Instance:
             self.proc.stdin.flush()
         except BrokenPipeError:
             raise CaseError(f"computer {self.name}: the implementation ended")
+        return self.batch()
+
+    def boot(self):
+        """The boot batch: `hello` with the protocol version, then what the computer asks at
+        boot, up to `deadline`."""
+        text = self.readline()
+        try:
+            hello = json.loads(text)
+        except ValueError:
+            hello = None
+        if not isinstance(hello, dict) or hello.get("out") != "hello" or hello.get("protocol") != PROTOCOL:
+            raise CaseError(f"computer {self.name}: expected a hello line with protocol {PROTOCOL}, "
+                            f"got {text}")
+        return self.batch()
+
+    def batch(self):
         out = []
         while True:
             text = self.readline()
@@ -480,8 +499,13 @@ def run_case(case, command, args, proposals):
             instances[n] = Instance(n, spec, command, args.seed_offset, args.timeout)
         medium = Medium(instances)
         for inst in instances.values():
-            for o in inst.exchange({"op": "time", "at": 0}):
+            for o in inst.boot():
                 medium.observe(inst, o)
+                if o.get("out") == "hear_all" and inst.spec.get("hear_all") is False:
+                    # A host like CC, whose modem cannot hear every channel, refuses.
+                    inst.hear_all.discard(o.get("device"))
+                    for r in inst.exchange({"op": "hear_all_refused", "device": o.get("device")}):
+                        medium.observe(inst, r)
         ann = Annotator(env) if args.bless else None
         for n, step in enumerate(case["steps"], 1):
             got, order = play_step(step, names, instances, medium, env)

@@ -11,8 +11,17 @@
 
 use std::io::{BufRead, ErrorKind, Write};
 
-use modem_value::{table, Instant, SplitMix64, Table, Value};
-use syscall_api::{Computer, ComputerConfig, NetworkStack, Output};
+use modem_value::{table, Instant, SplitMix64, Value};
+use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, TcpRequest};
+
+pub mod tcp;
+
+use tcp::TcpInput;
+
+/// The version of the line protocol, sent in the `hello` line that opens every session (and
+/// returned by the C ABI's `phoenix_protocol_version`). It changes whenever a line changes
+/// incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
 
 /// The default longest input line, in bytes (without its newline): 1 MiB, ample for any
 /// modem message a CC:Tweaked program can send in practice; `--max-line` raises or lowers it.
@@ -96,15 +105,18 @@ pub struct Session {
     computer: Computer,
     now: Instant,
     lines: usize,
-    /// With a TCP bridge attached, TCP requests are queued here instead of printed.
+    /// With a [`tcp::TcpHost`] attached, TCP requests are queued here instead of written as
+    /// `tcp_*` lines.
     bridge_tcp: bool,
-    tcp: Vec<Output>,
+    tcp: Vec<TcpRequest>,
 }
 
 impl Session {
     /// A computer built from `config`, seeded with `seed`; also returns the output lines of its
-    /// boot (channel opens of the loopback interface, if any).
+    /// boot: `hello` first, then what the computer asks at boot (a router's `hear_all`), then
+    /// `deadline`, so a driver reads the boot batch like the answer to an input.
     pub fn new(config: ComputerConfig, seed: u64) -> (Session, Vec<String>) {
+        let id = config.id;
         let mut s = Session {
             computer: Computer::new(config, &mut SplitMix64::new(seed)),
             now: Instant::ZERO,
@@ -112,18 +124,24 @@ impl Session {
             bridge_tcp: false,
             tcp: Vec::new(),
         };
-        let out = s.drain_lines();
+        let hello = table! {
+            "out" => "hello", "protocol" => PROTOCOL_VERSION,
+            "version" => env!("CARGO_PKG_VERSION"), "id" => id
+        };
+        let mut out = vec![hello.to_json()];
+        out.extend(s.settle());
         (s, out)
     }
 
-    /// Routes TCP requests of HTTP/WebSocket handles to [`Session::take_tcp`] (a real-network
-    /// bridge) instead of reporting them as `tcp*` lines.
+    /// Routes TCP requests of HTTP/WebSocket handles to [`Session::take_tcp`] (for a
+    /// [`tcp::TcpHost`] such as the real-network adapter) instead of writing them as `tcp_*`
+    /// lines.
     pub fn bridge_tcp(&mut self) {
         self.bridge_tcp = true;
     }
 
-    /// The TCP requests queued since the last call (with a bridge attached).
-    pub fn take_tcp(&mut self) -> Vec<Output> {
+    /// The TCP requests queued since the last call (with a bridge attached), in order.
+    pub fn take_tcp(&mut self) -> Vec<TcpRequest> {
         std::mem::take(&mut self.tcp)
     }
 
@@ -145,6 +163,7 @@ impl Session {
     }
 
     /// A TCP event for connection `conn`; returns output lines.
+    #[must_use]
     pub fn tcp_event(
         &mut self,
         conn: syscall_api::TcpId,
@@ -154,14 +173,15 @@ impl Session {
         self.settle()
     }
 
-    /// A TCP connection accepted on a listening port; returns its id (or `None`: close it) and
-    /// output lines.
+    /// A TCP connection accepted on `listener` from `peer`; returns the id the stack gave it
+    /// (or `None`: close it) and output lines.
+    #[must_use]
     pub fn tcp_accept(
         &mut self,
-        port: u16,
+        listener: syscall_api::ListenerId,
         peer: &str,
     ) -> (Option<syscall_api::TcpId>, Vec<String>) {
-        let id = self.computer.handle_tcp_accept(self.now, port, peer);
+        let id = self.computer.handle_tcp_accept(self.now, listener, peer);
         (id, self.settle())
     }
 
@@ -178,15 +198,9 @@ impl Session {
     fn drain_lines(&mut self) -> Vec<String> {
         let mut out = Vec::new();
         while let Some(o) = self.computer.poll_output() {
-            if self.bridge_tcp
-                && matches!(
-                    o,
-                    Output::Tcp { .. } | Output::TcpListen { .. } | Output::TcpUnlisten { .. }
-                )
-            {
-                self.tcp.push(o);
-            } else {
-                out.push(output_line(o).to_json());
+            match o {
+                Output::Tcp(r) if self.bridge_tcp => self.tcp.push(r),
+                o => out.push(output_line(o).to_json()),
             }
         }
         out
@@ -236,7 +250,7 @@ impl Session {
             handle_line(&mut self.computer, &mut self.now, line)
         };
         match result {
-            Ok(Some(reply)) => out.push(reply.to_json()),
+            Ok(Some(reply)) => out.push(reply),
             Ok(None) => {}
             Err(message) => {
                 let e = table! {"out" => "error", "line" => self.lines, "message" => message};
@@ -262,6 +276,8 @@ pub fn serve(
     for l in boot {
         writeln!(output, "{l}")?;
     }
+    // A driver waits for `hello` before it writes anything.
+    output.flush()?;
     let mut reader = LineReader::new(input, max_line);
     while let Some(line) = reader.next_line()? {
         for l in session.input_raw(&line) {
@@ -326,24 +342,30 @@ fn u32_field(v: &Value, field: &'static str) -> Result<u32, String> {
     }
 }
 
-fn reply(id: &Value, r: Result<Vec<Value>, syscall_api::SyscallError>) -> Value {
-    let mut t = Table::with_capacity(4);
-    t.set("out", Value::from_static("reply"));
-    t.set("id", id.clone());
+/// A `reply` line. Written by hand because `result` is always a JSON array (`[]` when the
+/// call returned nothing, `null` for a nil among the values, trailing nils dropped as a Lua
+/// table would), which modem-value's table mapping cannot say of an empty table.
+fn reply(id: &Value, r: Result<Vec<Value>, syscall_api::SyscallError>) -> String {
     match r {
-        Ok(values) => {
-            t.set("ok", Value::Bool(true));
-            t.set("result", Value::Table(Table::array(values)));
+        Ok(mut values) => {
+            while values.last().is_some_and(Value::is_nil) {
+                values.pop();
+            }
+            let items: Vec<String> = values.iter().map(Value::to_json).collect();
+            format!(
+                "{{\"id\":{},\"ok\":true,\"out\":\"reply\",\"result\":[{}]}}",
+                id.to_json(),
+                items.join(",")
+            )
         }
-        Err(e) => {
-            t.set("ok", Value::Bool(false));
-            t.set("error", Value::from(e.to_string()));
+        Err(e) => table! {
+            "out" => "reply", "id" => id.clone(), "ok" => false, "error" => e.to_string()
         }
+        .to_json(),
     }
-    Value::Table(t)
 }
 
-fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option<Value>, String> {
+fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option<String>, String> {
     let v = Value::from_json(line).map_err(|e| e.to_string())?;
     if v.as_table().is_none() {
         return Err("expected a JSON object".into());
@@ -352,7 +374,27 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
         .field_str("op")
         .map_err(|e| e.to_string())?
         .to_string_lossy();
+    if let Some(t) = tcp::parse_input(&op, &v) {
+        return match t? {
+            TcpInput::Event(conn, ev) => {
+                c.handle_tcp(*now, conn, ev);
+                Ok(None)
+            }
+            TcpInput::Accept { listener, peer } => {
+                let conn = c.handle_tcp_accept(*now, listener, &peer);
+                Ok(Some(tcp::accepted_line(listener, conn).to_json()))
+            }
+        };
+    }
     match op.as_str() {
+        "hear_all_refused" => {
+            let device = v
+                .field_str("device")
+                .map_err(|e| e.to_string())?
+                .to_string_lossy();
+            c.handle_hear_all_refused(*now, &device);
+            Ok(None)
+        }
         "time" => {
             let at = num(&v, "at")?;
             // Integers up to 2^53 are the ones a JSON number carries exactly.
@@ -474,12 +516,7 @@ fn output_line(o: Output) -> Value {
         Output::Event { pid, name, params } => {
             table! {"out" => "event", "pid" => pid, "name" => name, "params" => params}
         }
-        // TCP for http/ws handles is not bridged by this host yet: report it so the caller
-        // sees the request instead of a silent stall.
-        Output::TcpListen { port } => table! {"out" => "tcp_listen", "port" => port},
-        Output::TcpUnlisten { port } => table! {"out" => "tcp_unlisten", "port" => port},
-        Output::Tcp { conn, op } => {
-            table! {"out" => "tcp", "conn" => conn.0, "op" => format!("{op:?}")}
-        }
+        Output::HearAll { device } => table! {"out" => "hear_all", "device" => device.as_str()},
+        Output::Tcp(r) => tcp::request_line(r),
     }
 }

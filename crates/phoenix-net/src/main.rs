@@ -69,13 +69,18 @@ struct HostArgs {
     /// Forward packets between interfaces (a router).
     #[arg(long)]
     router: bool,
+    /// A port (modem channel) a router keeps open for forwarding when its host refuses
+    /// `hear_all`; repeat for more (at most 128 channels per modem in all).
+    #[arg(long = "forward-port", value_name = "P", requires = "router")]
+    forward_ports: Vec<u16>,
     /// Seed of the stack's randomness.
     #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u64,
     /// Run timers from the real clock instead of `time` lines.
     #[arg(long)]
     real_time: bool,
-    /// Report HTTP/WebSocket TCP requests as `tcp*` lines instead of opening real connections.
+    /// Write HTTP/WebSocket TCP requests as `tcp_*` lines for the embedding program to carry
+    /// out, instead of opening real connections.
     #[arg(long)]
     no_tcp: bool,
     /// Longest input line in bytes; a longer line is read to its end, dropped and answered
@@ -188,6 +193,7 @@ fn host(args: HostArgs) -> ExitCode {
     let refs: Vec<&str> = args.modems.iter().map(String::as_str).collect();
     let mut config = syscall_api::ComputerConfig::new(args.id, &refs);
     config.forwarding = args.router;
+    config.forward_ports = args.forward_ports;
     // The range of the argument keeps this within usize.
     let max_line = usize::try_from(args.max_line).unwrap_or(usize::MAX);
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());

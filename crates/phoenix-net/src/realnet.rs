@@ -20,9 +20,10 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant as WallClock};
 
 use modem_value::Instant;
-use syscall_api::io::{ConnectFailure, NetOutput};
-use syscall_api::{Output, TcpEvent, TcpId};
+use syscall_api::io::ConnectFailure;
+use syscall_api::{ListenerId, TcpEvent, TcpId, TcpRequest};
 
+use crate::host::tcp::TcpHost;
 use crate::host::{LineReader, RawLine, Session};
 
 /// How long a connect may take before it counts as `Could not connect`.
@@ -38,7 +39,7 @@ enum Msg {
     Eof,
     Tcp(TcpId, TcpEvent),
     Accept {
-        port: u16,
+        listener: ListenerId,
         stream: TcpStream,
         peer: String,
     },
@@ -126,48 +127,70 @@ fn pump(id: TcpId, mut stream: Box<dyn Stream>, rx: Receiver<Out>, tx: SyncSende
     }
 }
 
+/// The real-network [`TcpHost`]: one thread per connection and per listener.
 struct Bridge {
     tx: SyncSender<Msg>,
     conns: BTreeMap<TcpId, Sender<Out>>,
-    listeners: BTreeMap<u16, Arc<AtomicBool>>,
+    listeners: BTreeMap<ListenerId, Arc<AtomicBool>>,
 }
 
-impl Bridge {
-    fn apply(&mut self, o: Output) {
-        match o {
-            Output::Tcp { conn, op } => match op {
-                NetOutput::Connect { host, port, tls } => {
-                    let (otx, orx) = channel();
-                    self.conns.insert(conn, otx);
-                    let tx = self.tx.clone();
-                    std::thread::spawn(move || match open(&host, port, tls) {
-                        Ok(s) => {
-                            let _ = tx.send(Msg::Tcp(conn, TcpEvent::Connected));
-                            pump(conn, s, orx, tx);
-                        }
-                        Err(f) => {
-                            let _ = tx.send(Msg::Tcp(conn, TcpEvent::Failed(f)));
-                        }
-                    });
-                }
-                NetOutput::Send(bytes) => {
-                    if let Some(c) = self.conns.get(&conn) {
-                        let _ = c.send(Out::Bytes(bytes));
+/// The socket address to bind for a `tcp_listen` `address`: an IP literal as given (loopback
+/// stays loopback), `localhost` as 127.0.0.1, anything else resolved.
+fn bind_addr(address: &str, port: u16) -> Option<std::net::SocketAddr> {
+    let host = address.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Some(std::net::SocketAddr::new(ip, port));
+    }
+    (host, port).to_socket_addrs().ok()?.next()
+}
+
+impl TcpHost for Bridge {
+    fn request(&mut self, r: TcpRequest) {
+        match r {
+            TcpRequest::Connect {
+                conn,
+                host,
+                port,
+                tls,
+            } => {
+                let (otx, orx) = channel();
+                self.conns.insert(conn, otx);
+                let tx = self.tx.clone();
+                std::thread::spawn(move || match open(&host, port, tls) {
+                    Ok(s) => {
+                        let _ = tx.send(Msg::Tcp(conn, TcpEvent::Connected));
+                        pump(conn, s, orx, tx);
                     }
-                }
-                NetOutput::Close => {
-                    if let Some(c) = self.conns.remove(&conn) {
-                        let _ = c.send(Out::Close);
+                    Err(f) => {
+                        let _ = tx.send(Msg::Tcp(conn, TcpEvent::Failed(f)));
                     }
+                });
+            }
+            TcpRequest::Send { conn, data } => {
+                if let Some(c) = self.conns.get(&conn) {
+                    let _ = c.send(Out::Bytes(data));
                 }
-            },
-            Output::TcpListen { port } => {
+            }
+            TcpRequest::Close { conn } => {
+                if let Some(c) = self.conns.remove(&conn) {
+                    let _ = c.send(Out::Close);
+                }
+            }
+            TcpRequest::Listen {
+                listener,
+                address,
+                port,
+            } => {
                 let stop = Arc::new(AtomicBool::new(false));
-                self.listeners.insert(port, stop.clone());
+                self.listeners.insert(listener, stop.clone());
                 let tx = self.tx.clone();
                 std::thread::spawn(move || {
-                    let Ok(l) = TcpListener::bind(("0.0.0.0", port)) else {
-                        eprintln!("phoenix-net host: cannot listen on port {port}");
+                    let bound = bind_addr(&address, port).and_then(|a| TcpListener::bind(a).ok());
+                    let Some(l) = bound else {
+                        eprintln!("phoenix-net host: cannot listen on {address} port {port}");
                         return;
                     };
                     let _ = l.set_nonblocking(true);
@@ -176,7 +199,7 @@ impl Bridge {
                             Ok((stream, peer)) => {
                                 let _ = stream.set_nonblocking(false);
                                 let msg = Msg::Accept {
-                                    port,
+                                    listener,
                                     stream,
                                     peer: peer.ip().to_string(),
                                 };
@@ -189,15 +212,16 @@ impl Bridge {
                     }
                 });
             }
-            Output::TcpUnlisten { port } => {
-                if let Some(stop) = self.listeners.remove(&port) {
+            TcpRequest::Unlisten { listener } => {
+                if let Some(stop) = self.listeners.remove(&listener) {
                     stop.store(true, Ordering::Relaxed);
                 }
             }
-            _ => {}
         }
     }
+}
 
+impl Bridge {
     fn accepted(&mut self, id: TcpId, stream: TcpStream) {
         let (otx, orx) = channel();
         self.conns.insert(id, otx);
@@ -279,8 +303,12 @@ pub fn serve_real(
             Msg::Line(l) => session.input_raw(&l),
             Msg::Eof => return Ok(()),
             Msg::Tcp(id, ev) => session.tcp_event(id, ev),
-            Msg::Accept { port, stream, peer } => {
-                let (id, lines) = session.tcp_accept(port, &peer);
+            Msg::Accept {
+                listener,
+                stream,
+                peer,
+            } => {
+                let (id, lines) = session.tcp_accept(listener, &peer);
                 match id {
                     Some(id) => bridge.accepted(id, stream),
                     None => {
@@ -291,8 +319,8 @@ pub fn serve_real(
             }
         };
         write(lines, &mut output)?;
-        for o in session.take_tcp() {
-            bridge.apply(o);
+        for r in session.take_tcp() {
+            bridge.request(r);
         }
     }
 }

@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use modem_value::Value;
 
 /// Runs `phoenix-net host --id 1 --modem /top` with `extra` arguments over `input` (all of it
-/// written, then stdin closed) and returns the output lines (a computer with no address has no boot lines) and the exit
-/// status.
+/// written, then stdin closed) and returns the output lines after the boot batch (`hello` up to
+/// its `deadline`) and the exit status.
 fn host(extra: &[&str], input: &[u8]) -> (Vec<Value>, std::process::ExitStatus) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_phoenix-net"))
         .args(["host", "--id", "1", "--modem", "/top"])
@@ -27,11 +27,17 @@ fn host(extra: &[&str], input: &[u8]) -> (Vec<Value>, std::process::ExitStatus) 
     });
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
-    let lines = String::from_utf8(out.stdout)
+    let mut lines: Vec<Value> = String::from_utf8(out.stdout)
         .expect("output is UTF-8")
         .lines()
         .map(|l| Value::from_json(l).expect("output is JSON"))
         .collect();
+    assert_eq!(lines[0].get("out"), &Value::from("hello"), "{lines:?}");
+    let boot_end = lines
+        .iter()
+        .position(|l| l.get("out") == &Value::from("deadline"))
+        .expect("a boot batch ending in deadline");
+    lines.drain(..=boot_end);
     (lines, out.status)
 }
 

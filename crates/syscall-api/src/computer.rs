@@ -29,6 +29,9 @@ pub const MAX_QUEUED_OUTPUTS: usize = 1 << 20;
 /// protocols, whose loopback paths are themselves bounded).
 const MAX_PUMP_ROUNDS: usize = 64;
 
+/// Most channels a CC modem holds open at once (`Too many open channels` beyond).
+pub const MAX_OPEN_CHANNELS: usize = 128;
+
 /// The virtual loopback interface: traffic on it never reaches the host.
 pub const LOOPBACK: &str = pip_core::stack::LOOPBACK_DEVICE;
 
@@ -39,8 +42,13 @@ pub struct ComputerConfig {
     pub id: u32,
     /// The device paths of its modems (e.g. `/top`, `/back`), in `peripheral.getNames()` order.
     pub modems: Vec<String>,
-    /// Router mode (Q-PIP1): forward PIP packets for other addresses.
+    /// Router mode (Q-PIP1): forward PIP packets for other addresses. A router asks its host
+    /// to hear every channel of each modem ([`Output::HearAll`], at boot).
     pub forwarding: bool,
+    /// Router mode on a host that refused [`Output::HearAll`]: the transport ports (modem
+    /// channels) to keep open for forwarding, opened in this order until the modem holds
+    /// [`MAX_OPEN_CHANNELS`]. See [`Computer::handle_hear_all_refused`].
+    pub forward_ports: Vec<u16>,
     /// Whether `listen("http://…")`/`listen("ws://…")` are available (CraftOS-PC's extension).
     pub http_server: bool,
     /// PSP behaviour switches. Keep the default (Q-PSP1 gap skipping on) when peers may be
@@ -56,6 +64,7 @@ impl ComputerConfig {
             id,
             modems: modems.iter().map(|m| m.to_string()).collect(),
             forwarding: false,
+            forward_ports: Vec::new(),
             http_server: true,
             psp: psp_proto::PspConfig::default(),
         }
@@ -71,6 +80,9 @@ pub struct ComputerStats {
     pub rednet_dropped: u64,
     /// Transport payloads of an unknown `type` (neither `socket` nor `datagram`).
     pub unknown_transport: u64,
+    /// Channels a router on a limited modem could not open (forwarded ports beyond
+    /// [`MAX_OPEN_CHANNELS`], or a reply channel with no held reply channel left to evict).
+    pub channels_over_budget: u64,
 }
 
 /// One computer's network stack: pip-core, PSP/PDP, rednet and the HTTP/WebSocket handles
@@ -104,6 +116,9 @@ pub struct Computer {
     pub(crate) schemes: SchemeRegistry,
     pub(crate) config: ComputerConfig,
     pub(crate) stats: ComputerStats,
+    /// Modems whose host refused [`Output::HearAll`], with the reply channels the router holds
+    /// open on each, least recently used first.
+    limited: BTreeMap<Device, VecDeque<u16>>,
     out: VecDeque<Output>,
 }
 
@@ -148,8 +163,14 @@ impl Computer {
             schemes: SchemeRegistry::default(),
             config,
             stats: ComputerStats::default(),
+            limited: BTreeMap::new(),
             out: VecDeque::new(),
         };
+        if c.config.forwarding {
+            for device in c.modems.clone() {
+                c.push(Output::HearAll { device });
+            }
+        }
         c.pump();
         c
     }
@@ -270,6 +291,63 @@ impl Computer {
         self.pump();
     }
 
+    /// The host refused [`Output::HearAll`] for modem `device` (it delivers only open channels,
+    /// as a CC modem does). The router then opens [`ComputerConfig::forward_ports`] there, in
+    /// order, while the modem holds fewer than [`MAX_OPEN_CHANNELS`] channels, and from then on
+    /// holds open the reply channel of every packet it transmits on that modem, so replies to
+    /// a client's ephemeral port come back through it. Held reply channels share what is left
+    /// of the budget; when it is used up the least recently used held reply channel is closed
+    /// for the new one. Ignored when the computer is not a router or `device` is unknown.
+    pub fn handle_hear_all_refused(&mut self, now: Instant, device: &str) {
+        self.advance(now);
+        let Some(d) = self.device(device) else {
+            return;
+        };
+        if !self.config.forwarding || self.limited.contains_key(&d) {
+            return;
+        }
+        self.limited.insert(d.clone(), VecDeque::new());
+        let mut seen = BTreeSet::new();
+        for port in self.config.forward_ports.clone() {
+            if !seen.insert(port) {
+                continue;
+            }
+            if !self.channels.is_open(&d, port) && self.channels.open_on(&d) >= MAX_OPEN_CHANNELS {
+                self.stats.channels_over_budget += 1;
+                continue;
+            }
+            self.acquire(&d, port);
+        }
+        self.pump();
+    }
+
+    /// On a limited modem, keeps `channel` open as a reply channel (see
+    /// [`Computer::handle_hear_all_refused`]).
+    fn hold_reply_channel(&mut self, d: &Device, channel: u16) {
+        let Some(held) = self.limited.get_mut(d) else {
+            return;
+        };
+        if let Some(i) = held.iter().position(|&c| c == channel) {
+            held.remove(i);
+            held.push_back(channel);
+            return;
+        }
+        if self.channels.is_open(d, channel) {
+            return;
+        }
+        if self.channels.open_on(d) >= MAX_OPEN_CHANNELS {
+            let Some(old) = held.pop_front() else {
+                self.stats.channels_over_budget += 1;
+                return;
+            };
+            self.release(d, old);
+        }
+        if let Some(held) = self.limited.get_mut(d) {
+            held.push_back(channel);
+        }
+        self.acquire(d, channel);
+    }
+
     /// Registers `hostname` for `protocol` with the rednet DNS responder (Q-RN3), as
     /// `rednet.host` does: `Reserved hostname` for `localhost`; while rednet is open somewhere
     /// a 2 s lookup first checks that no other computer answers for the name (a conflict is
@@ -365,6 +443,7 @@ impl Computer {
         while let Some(t) = self.pip.poll_transmit() {
             progress = true;
             if t.device.as_str() != LOOPBACK {
+                self.hold_reply_channel(&t.device, t.reply_channel);
                 self.push(Output::Transmit {
                     device: t.device,
                     channel: t.channel,

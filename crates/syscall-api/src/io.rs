@@ -51,25 +51,92 @@ pub enum Output {
         /// The event's parameter table.
         params: Value,
     },
-    /// Listen for TCP connections on `port` (for `listen("http://…")`/`listen("ws://…")`);
-    /// report each accepted one with
-    /// [`Computer::handle_tcp_accept`](crate::Computer::handle_tcp_accept).
-    TcpListen {
-        /// The port.
-        port: u16,
+    /// A TCP action for an HTTP or WebSocket handle or listener.
+    Tcp(TcpRequest),
+    /// A router asks its host to deliver every channel heard on `device` (sent once per modem
+    /// at boot). A real CC modem opens at most 128 channels, so a host may refuse with [`Computer::handle_hear_all_refused`](crate::Computer::handle_hear_all_refused);
+    /// the router then opens its configured forwarded ports
+    /// ([`ComputerConfig::forward_ports`](crate::ComputerConfig::forward_ports)) and the reply
+    /// channels of what it forwards, within the 128-channel budget.
+    HearAll {
+        /// The modem.
+        device: Device,
     },
-    /// Stop listening on `port` (connections already accepted stay).
-    TcpUnlisten {
-        /// The port.
-        port: u16,
-    },
-    /// A TCP/TLS action for an HTTP or WebSocket handle.
-    Tcp {
+}
+
+/// Names one listening TCP socket the stack asked the host for (`listen("http://…")`,
+/// `listen("ws://…")`). A new `listen` on the same port gets a new id, so an accept that
+/// raced an `unlisten` cannot reach the next listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ListenerId(pub u64);
+
+/// What the stack asks of the host's TCP: the one vocabulary every host (the stdio lines, the
+/// C ABI, the real-network adapter, the simulator) implements. Every id is chosen by the
+/// stack: connection ids ([`TcpId`]) for connects and for accepted connections (returned by
+/// [`Computer::handle_tcp_accept`](crate::Computer::handle_tcp_accept)), listener ids
+/// ([`ListenerId`]) for listens.
+///
+/// Not `#[non_exhaustive]`: a host must apply every request, so a new variant should break
+/// every host at compile time.
+#[must_use]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TcpRequest {
+    /// Open a TCP connection to `host:port` (TLS on top when `tls`), then report
+    /// [`TcpEvent::Connected`] or [`TcpEvent::Failed`] for `conn`.
+    Connect {
         /// The connection.
         conn: TcpId,
-        /// Connect, send bytes, or close.
-        op: NetOutput,
+        /// Host name or address literal.
+        host: String,
+        /// Port.
+        port: u16,
+        /// Whether to run TLS (https/wss), verifying the server's certificate for `host`.
+        tls: bool,
     },
+    /// Send `data` on `conn`.
+    Send {
+        /// The connection.
+        conn: TcpId,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// Close `conn` (both directions); report nothing more for it.
+    Close {
+        /// The connection.
+        conn: TcpId,
+    },
+    /// Listen for TCP connections on `address:port` and report each accepted one with
+    /// [`Computer::handle_tcp_accept`](crate::Computer::handle_tcp_accept).
+    Listen {
+        /// The listener.
+        listener: ListenerId,
+        /// The address to bind, from the URI's host: `0.0.0.0` (all interfaces) when the URI
+        /// has none; a loopback address stays loopback.
+        address: String,
+        /// The port.
+        port: u16,
+    },
+    /// Stop listening (connections already accepted stay).
+    Unlisten {
+        /// The listener.
+        listener: ListenerId,
+    },
+}
+
+impl TcpRequest {
+    /// The request of a connection machine's output on connection `conn`.
+    pub fn from_net(conn: TcpId, o: NetOutput) -> Self {
+        match o {
+            NetOutput::Connect { host, port, tls } => TcpRequest::Connect {
+                conn,
+                host,
+                port,
+                tls,
+            },
+            NetOutput::Send(data) => TcpRequest::Send { conn, data },
+            NetOutput::Close => TcpRequest::Close { conn },
+        }
+    }
 }
 
 /// A TCP event the host reports for a connection it opened for the stack.

@@ -24,8 +24,10 @@ pub mod uri;
 mod web;
 
 pub use args::SyscallError;
-pub use computer::{Computer, ComputerConfig, ComputerStats, LOOPBACK, MAX_QUEUED_OUTPUTS};
-pub use io::{NetworkStack, Output, TcpEvent, TcpId};
+pub use computer::{
+    Computer, ComputerConfig, ComputerStats, LOOPBACK, MAX_OPEN_CHANNELS, MAX_QUEUED_OUTPUTS,
+};
+pub use io::{ListenerId, NetworkStack, Output, TcpEvent, TcpId, TcpRequest};
 pub use syscalls::{ROOT_ONLY, SYSCALLS};
 pub use web::MAX_TCP;
 

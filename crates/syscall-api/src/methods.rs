@@ -8,7 +8,7 @@ use rednet_codec::{Delivered, ModemId};
 use crate::args::SyscallError;
 use crate::computer::Computer;
 use crate::handles::Pid;
-use crate::io::Output;
+use crate::io::{Output, TcpRequest};
 use crate::kinds::{Kind, MAX_REDNET_QUEUE};
 
 fn err(e: impl ToString) -> SyscallError {
@@ -346,18 +346,12 @@ impl Computer {
             }
             Kind::Http(st) => {
                 if let Some(t) = st.tcp {
-                    self.push(Output::Tcp {
-                        conn: t,
-                        op: handle_fsm::NetOutput::Close,
-                    });
+                    self.push(Output::Tcp(TcpRequest::Close { conn: t }));
                 }
             }
             Kind::Ws(st) => {
                 if let Some(t) = st.tcp {
-                    self.push(Output::Tcp {
-                        conn: t,
-                        op: handle_fsm::NetOutput::Close,
-                    });
+                    self.push(Output::Tcp(TcpRequest::Close { conn: t }));
                 }
             }
             Kind::HttpRequest { .. } => {}

@@ -358,7 +358,8 @@ impl Computer {
             }
             Scheme::Http | Scheme::Ws if self.config.http_server => {
                 let port = port_of(&uri)?.unwrap_or(80);
-                self.listen_web(pid, &uri.text, port, uri.scheme == Scheme::Ws)
+                let ws = uri.scheme == Scheme::Ws;
+                self.listen_web(pid, &uri.text, uri.host.as_deref(), port, ws)
             }
             other => Err(SyscallError::msg(format!(
                 "Invalid protocol {}",

@@ -2,9 +2,10 @@
 //!
 //! The stack never opens a socket. A client handle's machine asks for a connection
 //! ([`NetOutput::Connect`]); the stack gives it a fresh [`TcpId`] and passes the request on as
-//! [`Output::Tcp`]; the host reports back with [`NetworkStack::handle_tcp`]. Servers
-//! (`listen("http://…")`, `listen("ws://…")`) ask the host to listen on a port
-//! ([`Output::TcpListen`]); the host reports each accepted connection with
+//! [`Output::Tcp`] ([`TcpRequest::Connect`]); the host reports back with
+//! [`NetworkStack::handle_tcp`]. Servers (`listen("http://…")`, `listen("ws://…")`) ask the
+//! host to listen on the URI's address and port ([`TcpRequest::Listen`], with a fresh
+//! [`ListenerId`]); the host reports each accepted connection with
 //! [`Computer::handle_tcp_accept`], which returns the id to use for it.
 //!
 //! [`NetworkStack::handle_tcp`]: crate::NetworkStack::handle_tcp
@@ -21,7 +22,7 @@ use psp_proto::HandleId;
 
 use crate::computer::Computer;
 use crate::handles::Pid;
-use crate::io::{Output, TcpEvent, TcpId};
+use crate::io::{ListenerId, Output, TcpEvent, TcpId, TcpRequest};
 use crate::kinds::{HttpState, Kind, WsState};
 use crate::SyscallError;
 
@@ -41,6 +42,7 @@ enum Role {
 #[derive(Debug)]
 struct Listener {
     id: HandleId,
+    listener: ListenerId,
     uri: String,
     ws: bool,
 }
@@ -58,6 +60,7 @@ struct ServerConn {
 pub(crate) struct Web {
     rng: SplitMix64,
     next_tcp: u64,
+    next_listener: u64,
     tcp: BTreeMap<TcpId, Role>,
     listeners: BTreeMap<u16, Listener>,
     servers: BTreeMap<TcpId, ServerConn>,
@@ -71,6 +74,7 @@ impl Web {
         Web {
             rng,
             next_tcp: 0,
+            next_listener: 0,
             tcp: BTreeMap::new(),
             listeners: BTreeMap::new(),
             servers: BTreeMap::new(),
@@ -167,6 +171,7 @@ impl Computer {
         &mut self,
         pid: Pid,
         uri: &str,
+        address: Option<&str>,
         port: u16,
         ws: bool,
     ) -> Result<(), SyscallError> {
@@ -177,15 +182,22 @@ impl Computer {
             .handles
             .insert(pid, Kind::WebListener { port })
             .map_err(|e| SyscallError::msg(e.to_string()))?;
+        let listener = ListenerId(self.web.next_listener);
+        self.web.next_listener += 1;
         self.web.listeners.insert(
             port,
             Listener {
                 id,
+                listener,
                 uri: uri.to_string(),
                 ws,
             },
         );
-        self.push(Output::TcpListen { port });
+        self.push(Output::Tcp(TcpRequest::Listen {
+            listener,
+            address: address.unwrap_or("0.0.0.0").to_string(),
+            port,
+        }));
         Ok(())
     }
 
@@ -198,24 +210,34 @@ impl Computer {
         if !self.procs.is_self_or_descendant(pid, owner) {
             return Err(SyscallError::msg("Port open in another process"));
         }
-        let id = l.id;
+        let (id, listener) = (l.id, l.listener);
         self.web.listeners.remove(&port);
         self.handles.remove(id);
-        self.push(Output::TcpUnlisten { port });
+        self.push(Output::Tcp(TcpRequest::Unlisten { listener }));
         Ok(())
     }
 
-    /// The host accepted a TCP connection on a listening `port` from `peer` (its address as
-    /// text). Returns the id to report the connection's events under, or `None` if nobody
-    /// listens there any more (the host should close it).
-    pub fn handle_tcp_accept(&mut self, now: Instant, port: u16, peer: &str) -> Option<TcpId> {
+    /// The host accepted a TCP connection on `listener` from `peer` (its address as text).
+    /// Returns the id to report the connection's events under, or `None` if that listener is
+    /// gone or [`MAX_TCP`] connections are open (the host must close the socket).
+    #[must_use]
+    pub fn handle_tcp_accept(
+        &mut self,
+        now: Instant,
+        listener: ListenerId,
+        peer: &str,
+    ) -> Option<TcpId> {
         self.advance(now);
         if self.web.tcp.len() >= MAX_TCP {
             return None;
         }
-        let (lid, ws) = {
-            let l = self.web.listeners.get(&port)?;
-            (l.id, l.ws)
+        let (port, lid, ws) = {
+            let (port, l) = self
+                .web
+                .listeners
+                .iter()
+                .find(|(_, l)| l.listener == listener)?;
+            (*port, l.id, l.ws)
         };
         let owner = self.handles.owner(lid)?;
         let tcp = if ws {
@@ -335,7 +357,7 @@ impl Computer {
                                 st.tcp = Some(self.web.new_tcp(Role::Client(id)));
                             }
                             if let Some(t) = st.tcp {
-                                out.push(Output::Tcp { conn: t, op: o });
+                                out.push(Output::Tcp(TcpRequest::from_net(t, o)));
                             }
                         }
                         if let Some(outcome) = c.poll_outcome() {
@@ -364,7 +386,7 @@ impl Computer {
                             st.tcp = Some(self.web.new_tcp(Role::Client(id)));
                         }
                         if let Some(t) = st.tcp {
-                            out.push(Output::Tcp { conn: t, op: o });
+                            out.push(Output::Tcp(TcpRequest::from_net(t, o)));
                         }
                     }
                     while let Some(ev) = st.handle.poll_event() {
@@ -399,7 +421,7 @@ impl Computer {
         for (tcp, s) in self.web.servers.iter_mut() {
             while let Some(o) = s.conn.poll_output() {
                 progress = true;
-                out.push(Output::Tcp { conn: *tcp, op: o });
+                out.push(Output::Tcp(TcpRequest::from_net(*tcp, o)));
             }
             while let Some(ev) = s.conn.poll_event() {
                 progress = true;
@@ -472,8 +494,11 @@ impl Computer {
     /// Drops the listen record `id` of `port` (its owner ended).
     pub(crate) fn forget_web_listener(&mut self, port: u16, id: HandleId) {
         if self.web.listener_on(port) == Some(id) {
-            self.web.listeners.remove(&port);
-            self.push(Output::TcpUnlisten { port });
+            if let Some(l) = self.web.listeners.remove(&port) {
+                self.push(Output::Tcp(TcpRequest::Unlisten {
+                    listener: l.listener,
+                }));
+            }
         }
     }
 
