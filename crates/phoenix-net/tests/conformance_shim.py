@@ -146,20 +146,28 @@ def main():
             sys.exit(__doc__)
     shim = Shim(renumber, flip)
     child = subprocess.Popen(argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def relay_batch():
+        """Passes the child's lines on, rewritten, up to its `deadline`."""
+        while True:
+            out = child.stdout.readline()
+            if not out:
+                return False
+            line = shim.outbound(json.loads(out))
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if isinstance(line, dict) and line.get("out") == "deadline":
+                sys.stdout.flush()
+                return True
+
+    if not relay_batch():  # the boot batch (`hello` ...)
+        return
     for text in sys.stdin:
         if not text.strip():
             continue
         child.stdin.write(json.dumps(shim.inbound(json.loads(text))) + "\n")
         child.stdin.flush()
-        while True:
-            out = child.stdout.readline()
-            if not out:
-                return
-            line = shim.outbound(json.loads(out))
-            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-            if isinstance(line, dict) and line.get("out") == "deadline":
-                break
-        sys.stdout.flush()
+        if not relay_batch():
+            return
     child.stdin.close()
     child.wait()
 
