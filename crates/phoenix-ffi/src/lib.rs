@@ -16,6 +16,25 @@
 //! Freeing a host or a string twice, or passing a pointer this library did not return, is
 //! undefined behaviour that no C API can make safe. Debug builds of this library keep a set of
 //! the live pointers and abort with a message naming the function on such a call.
+//!
+//! The calls a C program makes, here from Rust:
+//!
+//! ```
+//! use std::ffi::{CStr, CString};
+//! use phoenix_ffi::*;
+//!
+//! let modems = CString::new("/top").unwrap();
+//! let line = CString::new(r#"{"op":"syscall","id":1,"pid":1,"root":false,"name":"routelist","args":[]}"#).unwrap();
+//! unsafe {
+//!     let host = phoenix_host_new(5, modems.as_ptr(), 0, 1);
+//!     let out = phoenix_host_input(host, line.as_ptr());
+//!     // Newline-separated output lines: the boot's, then the reply, then `deadline`.
+//!     let text = CStr::from_ptr(out).to_str().unwrap().to_owned();
+//!     assert!(text.contains(r#""out":"reply""#) && text.ends_with(r#"{"out":"deadline"}"#));
+//!     phoenix_string_free(out);
+//!     phoenix_host_free(host);
+//! }
+//! ```
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int, CStr, CString};

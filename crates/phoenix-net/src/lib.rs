@@ -15,9 +15,24 @@
 //! [--trace FILE] [--quiet] [--progress]` (`phoenix-net help sim` for all options); without a scenario it runs the built-in
 //! [`BUILTIN_INTERNET`]. `phoenix-net host` runs one computer's stack over JSON lines on
 //! stdin/stdout ([`host`], protocol in `docs/stdio-host.md`).
+//!
+//! The same line protocol in-process, as an emulator written in another language drives it:
+//!
+//! ```
+//! use phoenix_net::host::Session;
+//! use syscall_api::ComputerConfig;
+//!
+//! let (mut host, boot) = Session::new(ComputerConfig::new(1, &["/top"]), 7);
+//! assert!(boot[0].contains(r#""out":"hello""#));
+//! let out = host.input(r#"{"op":"syscall","id":1,"pid":1,"root":true,"name":"ipconfig","args":["/top",{"ip":"10.0.0.1","netmask":24}]}"#);
+//! assert!(out[0].contains(r#""result":[{"ip":"10.0.0.1","netmask":24,"up":true}]"#));
+//! assert!(out.iter().any(|l| l.contains(r#""out":"transmit""#))); // the address is announced
+//! assert!(out.last().unwrap().contains(r#""out":"deadline""#));
+//! ```
 
 pub mod activity;
 pub mod host;
+pub mod lua;
 pub mod realnet;
 mod runner;
 pub mod scenario;
