@@ -276,7 +276,7 @@ pub fn serve(
     for l in boot {
         writeln!(output, "{l}")?;
     }
-    // A driver waits for `hello` before it writes anything.
+    // The boot batch is a complete answer: a driver waits for it before writing.
     output.flush()?;
     let mut reader = LineReader::new(input, max_line);
     while let Some(line) = reader.next_line()? {
