@@ -1,17 +1,17 @@
-//! The Phoenix WebSocket handle (§4), client (`connect{url="ws://…"}`) or server
-//! (`listen("ws://…")`, proposal H9/§7.3).
+//! The Phoenix WebSocket handle, client (`connect{url="ws://…"}`) or server
+//! (`listen("ws://…")`, CraftOS-PC's server API).
 //!
 //! ```text
 //! connecting --handshake ok--> open --peer Close / TCP lost--> closed   (event: closed)
 //!      |                         `--close()-----------------> closed   (no event)
 //!      `------failure----------> error(msg)                            (event: error)
 //! ```
-//! Incoming messages are appended to one stream buffer (H2) read with §2.1 rules, each
+//! Incoming messages are appended to one stream buffer read with the stream read rules, each
 //! raising `handle_data_ready`. Data still
 //! buffered when the connection ends stays readable and `status()` says `open` until it is
-//! drained; then the handle is `closed` and the deferred `closed` event is raised (H3).
+//! drained; then the handle is `closed` and the deferred `closed` event is raised.
 //! `write(v...)` sends each argument as its own message, binary unless the encoding is
-//! `utf8`/`utf-8` (H1); text must then be valid UTF-8. `close()` sends Close 1000 (H7).
+//! `utf8`/`utf-8`; text must then be valid UTF-8. `close()` sends Close 1000.
 //!
 //! Call order after every input: drain [`WsHandle::poll_output`] to the network, then
 //! [`WsHandle::poll_event`], then re-arm [`WsHandle::poll_timeout`].
@@ -56,7 +56,7 @@ pub struct WsHandle<R> {
     error: Option<String>,
     encoding: Encoding,
     buffer: VecDeque<u8>,
-    /// The connection is over but buffered data keeps the handle `open` (H3).
+    /// The connection is over but buffered data keeps the handle `open`.
     draining: bool,
     events: VecDeque<HandleEvent>,
     outputs: VecDeque<NetOutput>,
@@ -332,7 +332,7 @@ impl<R: RandomSource> WsHandle<R> {
     }
 
     /// `write(v...)`: only while `open`; each argument one message. While an ended
-    /// connection is drained (H3) writes are discarded, as on a socket whose peer is gone.
+    /// connection is drained writes are discarded, as on a socket whose peer is gone.
     pub fn write(&mut self, args: &[Value]) -> Result<(), HandleError> {
         if self.status != Status::Open {
             return Err(HandleError::Write(self.status));
