@@ -117,6 +117,13 @@ impl Report {
             self.virtual_ms as f64 / 1000.0,
             self.real.as_secs_f64(),
         ));
+        if self.lua_syscalls > 0 {
+            s.push_str(&format!(
+                "lua calls {:>10}  (syscalls and handle methods from Lua; {:.0}/s of the whole run)\n",
+                self.lua_syscalls,
+                self.lua_syscalls as f64 / secs
+            ));
+        }
         s
     }
 }
