@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use modem_value::Value;
 
 use super::client::Outcome;
-use super::head::{headers_table, Headers};
+use super::head::{headers_table, pairs, Headers};
 use super::request::{HttpOptions, HttpRequest};
 use crate::read::HttpBody;
 use crate::status::{HandleError, HandleEvent, Status};
@@ -122,7 +122,7 @@ impl HttpHandle {
         };
         self.response = Some(Received {
             code: response.code,
-            reason: response.reason.clone(),
+            reason: response.reason().into_owned(),
             headers: response.merged_headers(),
             body: HttpBody::new(response.body),
         });
@@ -154,7 +154,7 @@ impl HttpHandle {
 
     /// `responseHeaders()` as a Lua table (merged per §5.4), only in `open`.
     pub fn response_headers(&self) -> Result<Value, HandleError> {
-        self.open().map(|r| headers_table(&r.headers))
+        self.open().map(|r| headers_table(pairs(&r.headers)))
     }
 
     /// The merged response headers in wire order, only in `open`.
