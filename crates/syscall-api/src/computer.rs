@@ -111,7 +111,7 @@ pub struct Computer {
     /// remote port).
     pub(crate) syn_wait: BTreeMap<(u16, Ipv4Addr, u16), HandleId>,
     pub(crate) send_wait: BTreeMap<SendId, HandleId>,
-    /// Connections constrained to one interface by `connect{device = …}` (Q-PSP14), by handle. An entry goes with its
+    /// Connections constrained to one interface by `connect{device = …}`, by handle. An entry goes with its
     /// handle ([`forget_handle`](Self::forget_handle)), and it is looked up through the PSP
     /// demultiplexer, so a later connection that reuses the addresses of a failed one is never
     /// pinned to the old device. At most one per handle (`MAX_HANDLES`).
@@ -428,11 +428,12 @@ impl Computer {
             if let NetEvent::Control { message, .. } = &e {
                 self.psp.handle_control(&control_report(message));
             }
-            let params = e.to_value();
-            if !params.is_nil() {
+            // An address collision has no `network_event` shape in Phoenix: it stays a
+            // statistic of the PIP layer.
+            if !matches!(e, NetEvent::AddressCollision { .. }) {
                 let subs: Vec<Pid> = self.netevent.iter().copied().collect();
                 for pid in subs {
-                    self.event(pid, Event::NetworkEvent(params.clone()));
+                    self.event(pid, Event::NetworkEvent(e.clone()));
                 }
             }
         }
@@ -803,7 +804,7 @@ mod tests {
     use super::*;
     use modem_value::table;
 
-    /// Q-PSP14's per-connection device choice is cleaned up with its handle (every
+    /// The per-connection device choice of `connect{device = …}` is cleaned up with its handle (every
     /// program-filled map has an owner that removes its entries).
     #[test]
     fn connect_device_entries_go_with_their_handles() {

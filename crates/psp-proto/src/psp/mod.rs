@@ -38,7 +38,7 @@ impl<I> Default for Outputs<I> {
     }
 }
 
-/// A listen record (§10.5).
+/// A listen record.
 #[derive(Debug)]
 struct Listener<I> {
     id: HandleId,
@@ -101,7 +101,7 @@ pub struct PspEndpoint<I> {
     listeners: BTreeMap<u16, Listener<I>>,
     /// Half-open connections (syn-received) by an internal serial: they belong to a listen
     /// record, not yet to a handle. The first to complete its handshake becomes the listener's
-    /// handle (one-shot `listen`, §10.5); the others are reset.
+    /// handle (one-shot `listen`); the others are reset.
     backlog: BTreeMap<u64, Conn<I>>,
     backlog_demux: BTreeMap<DemuxKey, u64>,
     backlog_timers: DeadlineIndex<u64>,
@@ -150,7 +150,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
 
     // ----- program calls --------------------------------------------------------------
 
-    /// `connect("psp://ip:port")` (§10.4): picks an ephemeral port, sends the SYN and returns
+    /// `connect("psp://ip:port")`: picks an ephemeral port, sends the SYN and returns
     /// the local port. The socket is `connecting` until the SYN-ACK. Report where the SYN left
     /// with [`handle_syn_sent`](Self::handle_syn_sent).
     pub fn connect(
@@ -181,7 +181,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         Ok(local)
     }
 
-    /// `listen("psp://ip:port")` (§10.5): one listen record on `port`, accepting one
+    /// `listen("psp://ip:port")`: one listen record on `port`, accepting one
     /// connection. `interfaces` are the configured, up interfaces whose IP is `ip` (all of them
     /// for `0.0.0.0`); the port is opened on each. `uri` is kept for `network_request`.
     pub fn listen(
@@ -222,9 +222,9 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         Ok(())
     }
 
-    /// `unlisten` (§15 #3): drops the listen record of `port` and releases its channels; an
-    /// idle port is a silent no-op (Q-PSP11). Established connections stay; handshakes still in
-    /// its backlog are reset. Returns the listener's id, if there was one.
+    /// `unlisten`: drops the listen record of `port` and releases its channels; an
+    /// idle port is a silent no-op. Established connections stay; handshakes still in its
+    /// backlog are reset. Returns the listener's id, if there was one.
     pub fn unlisten(&mut self, port: u16) -> Option<HandleId> {
         let l = self.listeners.remove(&port)?;
         for s in &l.pending {
@@ -240,7 +240,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
     }
 
     /// `write(data)`: one DATA message (each argument of the program's `write` is one call).
-    /// Sent at once if the peer's window allows, else queued (Q-PSP7).
+    /// Sent at once if the peer's window allows, else queued.
     pub fn write(&mut self, now: Instant, id: HandleId, data: LuaStr) -> Result<(), PspError> {
         let c = self.conns.get_mut(&id).ok_or(PspError::NoSuchSocket)?;
         let r = c.write(now, data, &mut self.out);
@@ -248,7 +248,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         r
     }
 
-    /// `close()` (§10.8). On a listen record it unlistens. On a connection it sends our FIN
+    /// `close()`. On a listen record it unlistens. On a connection it sends our FIN
     /// after any queued writes (fin-wait); in syn-sent it resets the attempt; in
     /// close-wait/time-wait/error it fails with `attempt to close a <state> handle`.
     pub fn close(&mut self, now: Instant, id: HandleId) -> Result<(), PspError> {
@@ -283,7 +283,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         self.conns.get_mut(&id).map(|c| &mut c.buffer)
     }
 
-    /// `status()` (§10.10): the status and, in the error state, the message.
+    /// `status()`: the status and, in the error state, the message.
     pub fn status(&self, id: HandleId) -> Option<(HandleStatus, Option<&str>)> {
         if self.listeners.values().any(|l| l.id == id) {
             return Some((HandleStatus::Connecting, None));
@@ -381,7 +381,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
 
     /// The PIP send of connection `id`'s SYN completed on `result = Ok(interface)` (the port is
     /// then opened there and the 5 s connect deadline starts), or failed with `Err(message)`
-    /// (the socket fails with that message and an event, Q-EV3).
+    /// (the socket fails with that message and an event).
     pub fn handle_syn_sent(&mut self, now: Instant, id: HandleId, result: Result<I, &str>) {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
@@ -432,7 +432,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         }
     }
 
-    /// The forced purge of §10.9: every time-wait socket is closed now (the host calls this when
+    /// The forced purge Phoenix runs when a modem is out of channels: every time-wait socket is closed now (the host calls this when
     /// opening a channel failed, before retrying). Returns how many were reaped.
     pub fn reap_time_wait(&mut self) -> usize {
         let ids: Vec<HandleId> = self
@@ -450,9 +450,9 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         ids.len()
     }
 
-    /// An MCP control message (§9.3). Only an `unreachable` or `timeout` whose offending packet
+    /// An MCP control message. Only an `unreachable` or `timeout` whose offending packet
     /// was addressed to a connecting socket's remote IP fails that socket (with the message's
-    /// error text and an event, Q-EV3); `ping`/`pong` never touch a socket.
+    /// error text and an event); `ping`/`pong` never touch a socket.
     pub fn handle_control(&mut self, report: &ControlReport) {
         let default = match report.kind {
             ControlKind::Unreachable => "Destination unreachable",
@@ -491,7 +491,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         Ok(())
     }
 
-    /// A received, decoded segment with its PIP context (§10.5–§10.7). `rng` supplies the
+    /// A received, decoded segment with its PIP context. `rng` supplies the
     /// initial sequence number when a SYN reaches a listener.
     pub fn handle_segment(
         &mut self,
@@ -534,7 +534,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         }
     }
 
-    /// §10.6: RST to a segment no socket wants; never to a RST (two hosts without sockets would
+    /// RST to a segment no socket wants; never to a RST (two hosts without sockets would
     /// otherwise bounce RSTs forever). Stateless, so a flood costs no memory.
     fn reply_unknown(&mut self, ctx: &SegmentContext<I>, seg: &Segment) {
         if seg.reset {
@@ -637,10 +637,10 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
     }
 
     /// After an input to half-open connection `serial`: a failed handshake leaves the backlog
-    /// (the listen record never left, so Q-PSP5's restore is implicit and the program sees
+    /// (the listen record never left, so the restore is implicit and the program sees
     /// nothing); a completed one becomes the listener's connection under the listener's id,
     /// taking its channels, and the listener's other handshakes are reset (one connection per
-    /// `listen`, §10.5).
+    /// `listen`).
     fn settle_half_open(&mut self, serial: u64) {
         let Some(c) = self.backlog.get(&serial) else {
             self.backlog_timers.remove(serial);

@@ -22,9 +22,9 @@ pub(crate) struct RttEstimator {
     /// Smoothed round trip; `None` until the first sample.
     srtt: Option<u64>,
     rttvar: u64,
-    /// The timeout computed from the samples (§2), before backoff.
+    /// The timeout computed from the samples (RFC 6298 §2), before backoff.
     rto: u64,
-    /// Timeouts since the peer last acknowledged something new (§5.5 doubles per timeout).
+    /// Timeouts since the peer last acknowledged something new (RFC 6298 §5.5 doubles per timeout).
     backoff: u32,
 }
 
@@ -52,7 +52,7 @@ impl RttEstimator {
     }
 
     /// The peer acknowledged something new. The backoff ends: the path works again (RFC 6298
-    /// §5.7 lets a new sample collapse the timeout; a repair acknowledges only re-sent
+    /// RFC 6298 §5.7 lets a new sample collapse the timeout; a repair acknowledges only re-sent
     /// messages, which give no sample, so progress has to).
     pub fn on_progress(&mut self) {
         self.backoff = 0;
@@ -90,7 +90,7 @@ mod tests {
         let mut r = RttEstimator::default();
         assert_eq!(r.rto().as_millis(), 2000, "Phoenix's 2 s before any sample");
         r.on_sample(100);
-        // §2.2: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4·RTTVAR.
+        // RFC 6298 §2.2: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4·RTTVAR.
         assert_eq!(r.srtt(), Some(100));
         assert_eq!(r.rto().as_millis(), 300);
         r.on_sample(20);
