@@ -52,9 +52,10 @@ pub const DUP_ACK_THRESHOLD: u32 = 3;
 /// sender's [`DUP_ACK_THRESHOLD`]; each is a message the peer must receive in order).
 pub const DUP_ACKS_PER_GAP: u32 = 4;
 /// Connected: after this many unanswered retransmission rounds the connection fails with
-/// `Connection timed out`. Under [`Recovery::Adaptive`], whose rounds are uneven, the
-/// connection fails when its oldest unacknowledged message was first sent this many
-/// [`RETRANSMIT_INTERVAL`]s (16 s) ago, the same limit in time.
+/// `Connection timed out`. Under [`Recovery::Adaptive`], whose rounds are uneven, the same
+/// limit in time: the connection fails when its oldest unacknowledged message has waited this
+/// many intervals plus one (18 s, when Phoenix's rule gives up) since it left or since the last
+/// progress.
 pub const MAX_RETRANSMIT_ROUNDS: u32 = 8;
 /// Closing states: the FIN is re-sent at most this many times, then the socket is forced
 /// closed.

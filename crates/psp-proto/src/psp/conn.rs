@@ -25,7 +25,7 @@ pub(crate) struct Sent {
     pub seq: u64,
     pub payload: Option<LuaStr>,
     pub fin: bool,
-    /// When it first left: the adaptive rule's 16 s failure limit counts from here.
+    /// When it first left: the adaptive rule's 18 s failure limit counts from here.
     pub first_sent: Instant,
     /// When it last left: the adaptive retransmission timer runs from the oldest message's.
     pub last_sent: Instant,
@@ -420,11 +420,12 @@ impl<I: Clone> Conn<I> {
     }
 
     /// Adaptive rule: the connection fails when its oldest unacknowledged message has waited
-    /// [`MAX_RETRANSMIT_ROUNDS`] × [`RETRANSMIT_INTERVAL`] (16 s) since it left or since the
-    /// peer last acknowledged anything new, whichever is later: the same limit in time as
-    /// Phoenix's 8 rounds without progress.
+    /// ([`MAX_RETRANSMIT_ROUNDS`] + 1) × [`RETRANSMIT_INTERVAL`] (18 s) since it left or since
+    /// the peer last acknowledged anything new, whichever is later: the moment Phoenix's rule
+    /// gives up (the expiry after its 8th round without progress), so a silent peer is declared
+    /// dead at the same time under both rules.
     fn give_up_at(oldest: &Sent, progress_at: Instant) -> Instant {
-        oldest.first_sent.max(progress_at) + RETRANSMIT_INTERVAL * MAX_RETRANSMIT_ROUNDS
+        oldest.first_sent.max(progress_at) + RETRANSMIT_INTERVAL * (MAX_RETRANSMIT_ROUNDS + 1)
     }
 
     /// Adaptive rule: re-sends the next `burst` carrying messages of the repair (with any
