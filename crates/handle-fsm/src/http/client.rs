@@ -230,7 +230,7 @@ impl HttpClient {
         }
     }
 
-    /// Proposal H5: follow 301, 302, 303, 307, 308 with a `Location`, at most
+    /// Follows 301, 302, 303, 307, 308 with a `Location`, at most
     /// [`MAX_REDIRECTS`] hops, only to a valid http(s) URL different from the current one.
     fn redirect_target(&self, code: u16, head: &ResponseHead) -> Option<Url> {
         if !self.req.redirect || self.hops >= MAX_REDIRECTS {

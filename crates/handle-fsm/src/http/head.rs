@@ -722,7 +722,7 @@ pub fn header_has_token(h: &[(String, Vec<u8>)], name: &str, token: &str) -> boo
 }
 
 /// Merges repeated names (case-insensitive; the first spelling wins) by joining values with
-/// `,`, in first-seen order (§5.4).
+/// `,`, in first-seen order.
 pub fn merge_headers<'a>(h: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Headers {
     let mut out: Headers = Vec::new();
     for (n, v) in h {

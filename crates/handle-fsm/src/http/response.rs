@@ -79,7 +79,7 @@ impl Response {
             .collect()
     }
 
-    /// The headers as the response handle shows them (§5.4): repeated names joined with `,`,
+    /// The headers as the response handle shows them: repeated names joined with `,`,
     /// trailers merged, a present `Content-Length` rewritten to the decoded body length (and
     /// `Content-Encoding` removed once decoded, as Netty's decompressor does).
     pub fn merged_headers(&self) -> Headers {

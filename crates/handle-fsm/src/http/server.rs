@@ -1,9 +1,9 @@
-//! The HTTP/1.1 server behind `listen("http://…")` (§7.3, CraftOS-PC's server API).
+//! The HTTP/1.1 server behind `listen("http://…")` (CraftOS-PC's server API).
 //!
 //! One [`HttpServerConnection`] per accepted TCP connection. It parses requests (pipelined,
 //! with Content-Length or chunked bodies), raises [`ServerEvent::Request`] once a request is
 //! complete, and lets the program answer through the [`ServerRequest`] handle: `read` the body
-//! (§2.1 stream rules), `method`, `path`, `requestHeaders`, `setResponseCode`,
+//! (with the stream read rules), `method`, `path`, `requestHeaders`, `setResponseCode`,
 //! `setResponseHeader`, `write` (buffered) and `close` (sends status, headers with
 //! `Content-Length`, body). Responses go out in request order. A response the program has not
 //! closed after [`SERVER_AUTO_SEND`] is sent as it is. Malformed requests get `400 Bad

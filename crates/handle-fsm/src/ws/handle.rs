@@ -1,20 +1,20 @@
-//! The Phoenix WebSocket handle (§4), client (`connect{url="ws://…"}`) or server
-//! (`listen("ws://…")`, proposal H9/§7.3).
+//! The Phoenix WebSocket handle, client (`connect{url="ws://…"}`) or server
+//! (`listen("ws://…")`, CraftOS-PC's server API).
 //!
 //! ```text
 //! connecting --handshake ok--> open --peer Close / TCP lost--> closed   (event: closed)
 //!      |                         `--close()-----------------> closed   (no event)
 //!      `------failure----------> error(msg)                            (event: error)
 //! ```
-//! Incoming messages are appended to one stream buffer (H2) read with §2.1 rules, each
+//! Incoming messages are appended to one stream buffer read with the stream read rules, each
 //! raising `handle_data_ready`; the buffer also remembers where each message ends and whether
 //! it was text or binary, so [`WsHandle::read_message`] can take one message at a time (what a
 //! stream read already took of a message is not returned again). Data still
 //! buffered when the connection ends stays readable and `status()` says `open` until it is
-//! drained; then the handle is `closed` and the deferred `closed` event is raised (H3).
+//! drained; then the handle is `closed` and the deferred `closed` event is raised.
 //! `write(v...)` sends each argument as its own message, binary unless the encoding is
-//! `utf8`/`utf-8` (H1), on client and server handles alike; text must then be valid UTF-8.
-//! `close()` sends Close 1000 (H7). How the connection ended (the peer's close code and
+//! `utf8`/`utf-8`, on client and server handles alike; text must then be valid UTF-8.
+//! `close()` sends Close 1000. How the connection ended (the peer's close code and
 //! reason, or the code and text we failed it with) is [`WsHandle::close_info`].
 //!
 //! Call order after every input: drain [`WsHandle::poll_output`] to the network, then
@@ -62,7 +62,7 @@ pub struct WsHandle<R> {
     buffer: VecDeque<u8>,
     /// The messages in `buffer`, oldest first: bytes still unread, and whether binary.
     messages: VecDeque<(usize, bool)>,
-    /// The connection is over but buffered data keeps the handle `open` (H3).
+    /// The connection is over but buffered data keeps the handle `open`.
     draining: bool,
     events: VecDeque<HandleEvent>,
     outputs: VecDeque<NetOutput>,
@@ -367,7 +367,7 @@ impl<R: RandomSource> WsHandle<R> {
         Ok(Some((data, binary)))
     }
 
-    /// A drained, ended connection closes the handle now (H3).
+    /// A drained, ended connection closes the handle now.
     fn after_read(&mut self) {
         if self.draining && self.buffer.is_empty() {
             self.draining = false;
@@ -378,7 +378,7 @@ impl<R: RandomSource> WsHandle<R> {
     }
 
     /// `write(v...)`: only while `open`; each argument one message. While an ended
-    /// connection is drained (H3) writes are discarded, as on a socket whose peer is gone.
+    /// connection is drained writes are discarded, as on a socket whose peer is gone.
     pub fn write(&mut self, args: &[Value]) -> Result<(), HandleError> {
         if self.status != Status::Open {
             return Err(HandleError::Write(self.status));

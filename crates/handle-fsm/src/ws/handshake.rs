@@ -25,7 +25,7 @@ pub fn new_key(nonce: [u8; 16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(nonce)
 }
 
-/// CC:Tweaked's WebSocket URL checks (§6): no host → `ws://` is prefixed; the scheme must be
+/// CC:Tweaked's WebSocket URL checks: no host → `ws://` is prefixed; the scheme must be
 /// `ws` or `wss`.
 pub fn check_ws_url(s: &str) -> Result<Url, String> {
     let parsed = match Url::parse(s) {
