@@ -14,9 +14,9 @@ use std::time::Instant as WallClock;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use modem_value::{table, Duration, Instant, LuaStr, Value};
-use phoenix_netsim::{Medium, ModemKind, Position, World};
 use phoenix_benches::psp_pair::{psp_bulk, MSG};
 use phoenix_benches::{report, router_frames};
+use phoenix_netsim::{Medium, ModemKind, Position, World};
 use pip_core::{IpConfigChange, PipStack, StackConfig};
 use syscall_api::{Computer, ComputerConfig, NetworkStack};
 
