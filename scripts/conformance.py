@@ -47,6 +47,15 @@ def run_case(path, command, loose):
         args += ["--modem", m]
     proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
+        # The boot batch: `hello` (protocol version) up to its `deadline`.
+        boot = []
+        while not boot or boot[-1].get("out") != "deadline":
+            line = proc.stdout.readline()
+            if not line:
+                return "the implementation ended before its boot batch"
+            boot.append(json.loads(line))
+        if boot[0].get("out") != "hello" or boot[0].get("protocol") != 1:
+            return f"expected a hello line with protocol 1, got {json.dumps(boot[0])}"
         for n, step in enumerate(case["steps"], 1):
             proc.stdin.write(json.dumps(step["in"]) + "\n")
             proc.stdin.flush()

@@ -1,11 +1,11 @@
-//! Compiles `tests/c/smoke.c` against `include/phoenix.h` with the system's C compiler, links it
-//! to this crate's cdylib and runs it.
+//! Compiles the C programs in `tests/c/` against `include/phoenix.h` with the system's C
+//! compiler, links them to this crate's cdylib and runs them.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-#[test]
-fn a_c_program_drives_the_stack_through_the_header() {
+/// Compiles `tests/c/NAME.c` and runs it; returns its output.
+fn run_c(name: &str) -> std::process::Output {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // The test binary lives in target/<profile>/deps, next to the cdylib cargo built for it.
     let deps = std::env::current_exe()
@@ -17,10 +17,10 @@ fn a_c_program_drives_the_stack_through_the_header() {
         .into_iter()
         .find(|d| d.join("libphoenix_ffi.so").exists())
         .expect("libphoenix_ffi.so next to the test binary");
-    let exe = deps.join("phoenix_ffi_smoke");
+    let exe = deps.join(format!("phoenix_ffi_{name}"));
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let status = Command::new(&cc)
-        .arg(manifest.join("tests/c/smoke.c"))
+        .arg(manifest.join(format!("tests/c/{name}.c")))
         .arg("-I")
         .arg(manifest.join("include"))
         .arg("-L")
@@ -29,12 +29,33 @@ fn a_c_program_drives_the_stack_through_the_header() {
         .arg(&exe)
         .status()
         .unwrap_or_else(|e| panic!("the C compiler `{cc}` must be installed: {e}"));
-    assert!(status.success(), "compiling smoke.c failed");
-    let out = Command::new(&exe)
+    assert!(status.success(), "compiling {name}.c failed");
+    Command::new(&exe)
         .env("LD_LIBRARY_PATH", &lib_dir)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_c_program_drives_the_stack_through_the_header() {
+    let out = run_c("smoke");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "smoke.c failed:\n{text}");
-    assert_eq!(text.matches(": ok").count(), 4, "{text}");
+    assert_eq!(text.matches(": ok").count(), 6, "{text}");
+}
+
+/// Double free is undefined behaviour; a debug build of the library catches it and aborts
+/// with a message naming the function instead of corrupting the heap.
+#[test]
+fn a_debug_build_catches_a_double_free() {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let out = run_c("double_free");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("phoenix_string_free") && err.contains("already freed"),
+        "{err}"
+    );
 }

@@ -4,11 +4,100 @@
 //! Every line in is one JSON object in modem-value's JSON mapping with an `op`; every line out
 //! is one object with an `out`. Time is virtual: it only moves with `time` lines. After each
 //! input line the host writes every output the stack produced, then a `deadline` line.
+//!
+//! Every input line is answered, whatever its bytes: a line that is blank, not UTF-8, longer
+//! than the line limit ([`DEFAULT_MAX_LINE`], `--max-line`) or not a valid request gets an
+//! `error` line naming the problem, and then its `deadline` like any other line.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, ErrorKind, Write};
 
-use modem_value::{table, Instant, SplitMix64, Table, Value};
-use syscall_api::{Computer, ComputerConfig, NetworkStack, Output};
+use modem_value::{table, Instant, SplitMix64, Value};
+use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, TcpRequest};
+
+pub mod tcp;
+
+use tcp::TcpInput;
+
+/// The version of the line protocol, sent in the `hello` line that opens every session (and
+/// returned by the C ABI's `phoenix_protocol_version`). It changes whenever a line changes
+/// incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The default longest input line, in bytes (without its newline): 1 MiB, ample for any
+/// modem message a CC:Tweaked program can send in practice; `--max-line` raises or lowers it.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+/// One input line as read from a byte stream, before it is decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawLine {
+    /// The line's bytes, without the newline (and without a `\r` before it; the limit counts
+    /// that `\r`).
+    Bytes(Vec<u8>),
+    /// The line was longer than the limit; its bytes were read and dropped. `len` is its length.
+    TooLong {
+        /// The length of the line in bytes.
+        len: usize,
+        /// The limit it exceeded.
+        max: usize,
+    },
+}
+
+/// Reads newline-terminated lines of any bytes, keeping at most `max` bytes of one line in
+/// memory: longer lines are consumed to their end and reported as [`RawLine::TooLong`].
+pub struct LineReader<R> {
+    inner: R,
+    max: usize,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// A reader of lines of at most `max` bytes from `inner`.
+    pub fn new(inner: R, max: usize) -> LineReader<R> {
+        LineReader { inner, max }
+    }
+
+    /// The next line, or `None` at the end of the stream. A last line without a newline
+    /// counts as a line. Only an I/O error of the stream is an error.
+    pub fn next_line(&mut self) -> std::io::Result<Option<RawLine>> {
+        let mut buf = Vec::new();
+        let mut len = 0usize;
+        let mut read_any = false;
+        loop {
+            let avail = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                if !read_any {
+                    return Ok(None);
+                }
+                break;
+            }
+            read_any = true;
+            let newline = avail.iter().position(|&b| b == b'\n');
+            let chunk = &avail[..newline.unwrap_or(avail.len())];
+            len = len.saturating_add(chunk.len());
+            if len <= self.max {
+                buf.extend_from_slice(chunk);
+            } else {
+                // Keep reading to the end of the line, but no more of it in memory.
+                buf = Vec::new();
+            }
+            let used = newline.map_or(avail.len(), |i| i + 1);
+            self.inner.consume(used);
+            if newline.is_some() {
+                break;
+            }
+        }
+        if len > self.max {
+            return Ok(Some(RawLine::TooLong { len, max: self.max }));
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        Ok(Some(RawLine::Bytes(buf)))
+    }
+}
 
 /// One computer's stack behind the line protocol, independent of where the lines come from
 /// (stdin for `phoenix-net host`, a C caller for the C ABI).
@@ -16,15 +105,18 @@ pub struct Session {
     computer: Computer,
     now: Instant,
     lines: usize,
-    /// With a TCP bridge attached, TCP requests are queued here instead of printed.
+    /// With a [`tcp::TcpHost`] attached, TCP requests are queued here instead of written as
+    /// `tcp_*` lines.
     bridge_tcp: bool,
-    tcp: Vec<Output>,
+    tcp: Vec<TcpRequest>,
 }
 
 impl Session {
     /// A computer built from `config`, seeded with `seed`; also returns the output lines of its
-    /// boot (channel opens of the loopback interface, if any).
+    /// boot: `hello` first, then what the computer asks at boot (a router's `hear_all`), then
+    /// `deadline`, so a driver reads the boot batch like the answer to an input.
     pub fn new(config: ComputerConfig, seed: u64) -> (Session, Vec<String>) {
+        let id = config.id;
         let mut s = Session {
             computer: Computer::new(config, &mut SplitMix64::new(seed)),
             now: Instant::ZERO,
@@ -32,18 +124,24 @@ impl Session {
             bridge_tcp: false,
             tcp: Vec::new(),
         };
-        let out = s.drain_lines();
+        let hello = table! {
+            "out" => "hello", "protocol" => PROTOCOL_VERSION,
+            "version" => env!("CARGO_PKG_VERSION"), "id" => id
+        };
+        let mut out = vec![hello.to_json()];
+        out.extend(s.settle());
         (s, out)
     }
 
-    /// Routes TCP requests of HTTP/WebSocket handles to [`Session::take_tcp`] (a real-network
-    /// bridge) instead of reporting them as `tcp*` lines.
+    /// Routes TCP requests of HTTP/WebSocket handles to [`Session::take_tcp`] (for a
+    /// [`tcp::TcpHost`] such as the real-network adapter) instead of writing them as `tcp_*`
+    /// lines.
     pub fn bridge_tcp(&mut self) {
         self.bridge_tcp = true;
     }
 
-    /// The TCP requests queued since the last call (with a bridge attached).
-    pub fn take_tcp(&mut self) -> Vec<Output> {
+    /// The TCP requests queued since the last call (with a bridge attached), in order.
+    pub fn take_tcp(&mut self) -> Vec<TcpRequest> {
         std::mem::take(&mut self.tcp)
     }
 
@@ -65,6 +163,7 @@ impl Session {
     }
 
     /// A TCP event for connection `conn`; returns output lines.
+    #[must_use]
     pub fn tcp_event(
         &mut self,
         conn: syscall_api::TcpId,
@@ -74,14 +173,15 @@ impl Session {
         self.settle()
     }
 
-    /// A TCP connection accepted on a listening port; returns its id (or `None`: close it) and
-    /// output lines.
+    /// A TCP connection accepted on `listener` from `peer`; returns the id the stack gave it
+    /// (or `None`: close it) and output lines.
+    #[must_use]
     pub fn tcp_accept(
         &mut self,
-        port: u16,
+        listener: syscall_api::ListenerId,
         peer: &str,
     ) -> (Option<syscall_api::TcpId>, Vec<String>) {
-        let id = self.computer.handle_tcp_accept(self.now, port, peer);
+        let id = self.computer.handle_tcp_accept(self.now, listener, peer);
         (id, self.settle())
     }
 
@@ -98,17 +198,44 @@ impl Session {
     fn drain_lines(&mut self) -> Vec<String> {
         let mut out = Vec::new();
         while let Some(o) = self.computer.poll_output() {
-            if self.bridge_tcp
-                && matches!(
-                    o,
-                    Output::Tcp { .. } | Output::TcpListen { .. } | Output::TcpUnlisten { .. }
-                )
-            {
-                self.tcp.push(o);
-            } else {
-                out.push(output_line(o).to_json());
+            match o {
+                Output::Tcp(r) if self.bridge_tcp => self.tcp.push(r),
+                o => out.push(output_line(o).to_json()),
             }
         }
+        out
+    }
+
+    /// Handles one input line given as raw bytes (without its newline): a line that is not
+    /// UTF-8 gets an `error` line naming the first bad byte, then `deadline`.
+    pub fn input_bytes(&mut self, line: &[u8]) -> Vec<String> {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.input(text),
+            Err(e) => self.reject(format!(
+                "line is not valid UTF-8 (bad byte at offset {}; use {{\"$bytes\": …}} for \
+                 binary strings)",
+                e.valid_up_to()
+            )),
+        }
+    }
+
+    /// Answers one input line as read by a [`LineReader`].
+    pub fn input_raw(&mut self, line: &RawLine) -> Vec<String> {
+        match line {
+            RawLine::Bytes(b) => self.input_bytes(b),
+            RawLine::TooLong { len, max } => self.reject(format!(
+                "line of {len} bytes is longer than the limit of {max} bytes (--max-line)"
+            )),
+        }
+    }
+
+    /// Counts an input line that cannot be handled and answers it with an `error` line
+    /// carrying `message`, then `deadline`.
+    pub fn reject(&mut self, message: String) -> Vec<String> {
+        self.lines += 1;
+        let e = table! {"out" => "error", "line" => self.lines, "message" => message};
+        let mut out = vec![e.to_json()];
+        out.extend(self.settle());
         out
     }
 
@@ -117,11 +244,13 @@ impl Session {
     pub fn input(&mut self, line: &str) -> Vec<String> {
         self.lines += 1;
         let mut out = Vec::new();
-        if line.trim().is_empty() {
-            return out;
-        }
-        match handle_line(&mut self.computer, &mut self.now, line) {
-            Ok(Some(reply)) => out.push(reply.to_json()),
+        let result = if line.trim().is_empty() {
+            Err("empty line (expected a JSON object)".to_string())
+        } else {
+            handle_line(&mut self.computer, &mut self.now, line)
+        };
+        match result {
+            Ok(Some(reply)) => out.push(reply),
             Ok(None) => {}
             Err(message) => {
                 let e = table! {"out" => "error", "line" => self.lines, "message" => message};
@@ -133,11 +262,13 @@ impl Session {
     }
 }
 
-/// Runs the host loop until `input` ends. Malformed lines get an `error` line; the host keeps
-/// running.
+/// Runs the host loop until `input` ends, holding at most `max_line` bytes of one line.
+/// Every line is answered (malformed ones with an `error` line); only an I/O error on `input`
+/// or `output` ends the loop early. Lines are read only as fast as they are answered.
 pub fn serve(
     config: ComputerConfig,
     seed: u64,
+    max_line: usize,
     input: impl BufRead,
     mut output: impl Write,
 ) -> std::io::Result<()> {
@@ -145,14 +276,18 @@ pub fn serve(
     for l in boot {
         writeln!(output, "{l}")?;
     }
-    for line in input.lines() {
-        for l in session.input(&line?) {
+    let mut reader = LineReader::new(input, max_line);
+    while let Some(line) = reader.next_line()? {
+        for l in session.input_raw(&line) {
             writeln!(output, "{l}")?;
         }
         output.flush()?;
     }
     Ok(())
 }
+
+/// The largest integer every JSON reader carries exactly (2^53).
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
 fn num(v: &Value, field: &'static str) -> Result<f64, String> {
     v.field_num(field).map_err(|e| e.to_string())
@@ -205,24 +340,30 @@ fn u32_field(v: &Value, field: &'static str) -> Result<u32, String> {
     }
 }
 
-fn reply(id: &Value, r: Result<Vec<Value>, syscall_api::SyscallError>) -> Value {
-    let mut t = Table::with_capacity(4);
-    t.set("out", Value::from_static("reply"));
-    t.set("id", id.clone());
+/// A `reply` line. Written by hand because `result` is always a JSON array (`[]` when the
+/// call returned nothing, `null` for a nil among the values, trailing nils dropped as a Lua
+/// table would), which modem-value's table mapping cannot say of an empty table.
+fn reply(id: &Value, r: Result<Vec<Value>, syscall_api::SyscallError>) -> String {
     match r {
-        Ok(values) => {
-            t.set("ok", Value::Bool(true));
-            t.set("result", Value::Table(Table::array(values)));
+        Ok(mut values) => {
+            while values.last().is_some_and(Value::is_nil) {
+                values.pop();
+            }
+            let items: Vec<String> = values.iter().map(Value::to_json).collect();
+            format!(
+                "{{\"id\":{},\"ok\":true,\"out\":\"reply\",\"result\":[{}]}}",
+                id.to_json(),
+                items.join(",")
+            )
         }
-        Err(e) => {
-            t.set("ok", Value::Bool(false));
-            t.set("error", Value::from(e.to_string()));
+        Err(e) => table! {
+            "out" => "reply", "id" => id.clone(), "ok" => false, "error" => e.to_string()
         }
+        .to_json(),
     }
-    Value::Table(t)
 }
 
-fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option<Value>, String> {
+fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option<String>, String> {
     let v = Value::from_json(line).map_err(|e| e.to_string())?;
     if v.as_table().is_none() {
         return Err("expected a JSON object".into());
@@ -231,10 +372,45 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
         .field_str("op")
         .map_err(|e| e.to_string())?
         .to_string_lossy();
+    if let Some(t) = tcp::parse_input(&op, &v) {
+        return match t? {
+            TcpInput::Event(conn, ev) => {
+                c.handle_tcp(*now, conn, ev);
+                Ok(None)
+            }
+            TcpInput::Accept { listener, peer } => {
+                let conn = c.handle_tcp_accept(*now, listener, &peer);
+                Ok(Some(tcp::accepted_line(listener, conn).to_json()))
+            }
+        };
+    }
     match op.as_str() {
+        "hear_all_refused" => {
+            let device = v
+                .field_str("device")
+                .map_err(|e| e.to_string())?
+                .to_string_lossy();
+            c.handle_hear_all_refused(*now, &device);
+            Ok(None)
+        }
         "time" => {
-            let t = Instant::from_millis(num(&v, "at")?.max(0.0) as u64);
-            *now = (*now).max(t);
+            let at = num(&v, "at")?;
+            // Integers up to 2^53 are the ones a JSON number carries exactly.
+            if !(at.is_finite() && at >= 0.0 && at.fract() == 0.0 && at <= MAX_EXACT) {
+                return Err(format!(
+                    "bad field 'at' (expected a non-negative integer of milliseconds, got {})",
+                    Value::Num(at).to_lua_string()
+                ));
+            }
+            let t = Instant::from_millis(at as u64);
+            if t < *now {
+                return Err(format!(
+                    "bad field 'at' ({} is before the current time {}; time never moves back)",
+                    t.as_millis(),
+                    now.as_millis()
+                ));
+            }
+            *now = t;
             c.handle_timeout(*now);
             Ok(None)
         }
@@ -287,7 +463,16 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
         }
         "syscall" => {
             let pid = u32_field(&v, "pid")?;
-            let root = v.get("root").is_truthy();
+            let root = match v.get("root") {
+                Value::Nil => false,
+                Value::Bool(b) => *b,
+                other => {
+                    return Err(format!(
+                        "bad field 'root' (expected a boolean, got {})",
+                        other.kind()
+                    ))
+                }
+            };
             let name = v
                 .field_str("name")
                 .map_err(|e| e.to_string())?
@@ -326,15 +511,12 @@ fn output_line(o: Output) -> Value {
         Output::CloseChannel { device, channel } => {
             table! {"out" => "close", "device" => device.as_str(), "channel" => channel}
         }
-        Output::Event { pid, name, params } => {
+        Output::Event { pid, event } => {
+            let (name, params) = event.into_lua();
             table! {"out" => "event", "pid" => pid, "name" => name, "params" => params}
         }
-        // TCP for http/ws handles is not bridged by this host yet: report it so the caller
-        // sees the request instead of a silent stall.
-        Output::TcpListen { port } => table! {"out" => "tcp_listen", "port" => port},
-        Output::TcpUnlisten { port } => table! {"out" => "tcp_unlisten", "port" => port},
-        Output::Tcp { conn, op } => {
-            table! {"out" => "tcp", "conn" => conn.0, "op" => format!("{op:?}")}
-        }
+        Output::HearAll { device } => table! {"out" => "hear_all", "device" => device.as_str()},
+        Output::Tcp(r) => tcp::request_line(r),
+        other => table! {"out" => "other", "debug" => format!("{other:?}")},
     }
 }

@@ -12,20 +12,35 @@
 //! Same scenario and seed, same transcript and trace, byte for byte.
 //!
 //! The binary `phoenix-net` wraps this: `phoenix-net sim [SCENARIO.toml] [--seed N]
-//! [--trace FILE] [--quiet]`; without a scenario it runs the built-in
+//! [--trace FILE] [--quiet] [--progress]` (`phoenix-net help sim` for all options); without a scenario it runs the built-in
 //! [`BUILTIN_INTERNET`]. `phoenix-net host` runs one computer's stack over JSON lines on
 //! stdin/stdout ([`host`], protocol in `docs/stdio-host.md`).
+//!
+//! The same line protocol in-process, as an emulator written in another language drives it:
+//!
+//! ```
+//! use phoenix_net::host::Session;
+//! use syscall_api::ComputerConfig;
+//!
+//! let (mut host, boot) = Session::new(ComputerConfig::new(1, &["/top"]), 7);
+//! assert!(boot[0].contains(r#""out":"hello""#));
+//! let out = host.input(r#"{"op":"syscall","id":1,"pid":1,"root":true,"name":"ipconfig","args":["/top",{"ip":"10.0.0.1","netmask":24}]}"#);
+//! assert!(out[0].contains(r#""result":[{"ip":"10.0.0.1","netmask":24,"up":true}]"#));
+//! assert!(out.iter().any(|l| l.contains(r#""out":"transmit""#))); // the address is announced
+//! assert!(out.last().unwrap().contains(r#""out":"deadline""#));
+//! ```
 
 pub mod activity;
 pub mod host;
+pub mod lua;
 pub mod realnet;
 mod runner;
 pub mod scenario;
 
-pub use runner::{run, ActivityResult, Report, RunOptions};
+pub use runner::{check, run, ActivityResult, Report, RunOptions};
 pub use scenario::{Scenario, ScenarioError};
 
 /// The built-in scenario: three segments joined by two routers, a dozen computers, with ping
 /// across routers, a PSP file transfer under 5 % loss, PDP, rednet chat through a repeater and a
 /// `dns` lookup, and an HTTP request served by `listen("http://…")`.
-pub const BUILTIN_INTERNET: &str = include_str!("../../../scenarios/internet.toml");
+pub const BUILTIN_INTERNET: &str = include_str!("../scenarios/internet.toml");

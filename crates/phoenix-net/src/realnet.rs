@@ -5,32 +5,41 @@
 //! This is the I/O edge of the project, outside every sans-IO crate: one thread reads stdin, one
 //! thread per connection and per listener moves bytes, and the main loop feeds everything into
 //! the [`Session`] in arrival order.
+//!
+//! Memory stays bounded whatever the driver sends: every thread feeds the main loop through one
+//! channel of [`QUEUE`] messages, so the stdin reader holds at most `QUEUE + 1` lines of at most
+//! `--max-line` bytes each, and a connection thread at most one 16 KiB read, before it waits for
+//! the main loop (which itself waits when the driver does not read stdout).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant as WallClock};
 
 use modem_value::Instant;
-use syscall_api::io::{ConnectFailure, NetOutput};
-use syscall_api::{Output, TcpEvent, TcpId};
+use syscall_api::io::ConnectFailure;
+use syscall_api::{ListenerId, TcpEvent, TcpId, TcpRequest};
 
-use crate::host::Session;
+use crate::host::tcp::TcpHost;
+use crate::host::{LineReader, RawLine, Session};
 
 /// How long a connect may take before it counts as `Could not connect`.
 const CONNECT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 /// How often a connection thread looks for bytes to send while it waits for bytes to read.
 const POLL: StdDuration = StdDuration::from_millis(10);
+/// Messages (input lines, TCP events, accepted connections) waiting for the main loop at most;
+/// a thread with one more waits, so stdin is read only as fast as it is answered.
+pub const QUEUE: usize = 16;
 
 enum Msg {
-    Line(String),
+    Line(RawLine),
     Eof,
     Tcp(TcpId, TcpEvent),
     Accept {
-        port: u16,
+        listener: ListenerId,
         stream: TcpStream,
         peer: String,
     },
@@ -82,7 +91,7 @@ fn open(host: &str, port: u16, tls: bool) -> Result<Box<dyn Stream>, ConnectFail
 }
 
 /// Moves bytes between `stream` and the session until either side closes.
-fn pump(id: TcpId, mut stream: Box<dyn Stream>, rx: Receiver<Out>, tx: Sender<Msg>) {
+fn pump(id: TcpId, mut stream: Box<dyn Stream>, rx: Receiver<Out>, tx: SyncSender<Msg>) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         loop {
@@ -118,48 +127,70 @@ fn pump(id: TcpId, mut stream: Box<dyn Stream>, rx: Receiver<Out>, tx: Sender<Ms
     }
 }
 
+/// The real-network [`TcpHost`]: one thread per connection and per listener.
 struct Bridge {
-    tx: Sender<Msg>,
+    tx: SyncSender<Msg>,
     conns: BTreeMap<TcpId, Sender<Out>>,
-    listeners: BTreeMap<u16, Arc<AtomicBool>>,
+    listeners: BTreeMap<ListenerId, Arc<AtomicBool>>,
 }
 
-impl Bridge {
-    fn apply(&mut self, o: Output) {
-        match o {
-            Output::Tcp { conn, op } => match op {
-                NetOutput::Connect { host, port, tls } => {
-                    let (otx, orx) = channel();
-                    self.conns.insert(conn, otx);
-                    let tx = self.tx.clone();
-                    std::thread::spawn(move || match open(&host, port, tls) {
-                        Ok(s) => {
-                            let _ = tx.send(Msg::Tcp(conn, TcpEvent::Connected));
-                            pump(conn, s, orx, tx);
-                        }
-                        Err(f) => {
-                            let _ = tx.send(Msg::Tcp(conn, TcpEvent::Failed(f)));
-                        }
-                    });
-                }
-                NetOutput::Send(bytes) => {
-                    if let Some(c) = self.conns.get(&conn) {
-                        let _ = c.send(Out::Bytes(bytes));
+/// The socket address to bind for a `tcp_listen` `address`: an IP literal as given (loopback
+/// stays loopback), `localhost` as 127.0.0.1, anything else resolved.
+fn bind_addr(address: &str, port: u16) -> Option<std::net::SocketAddr> {
+    let host = address.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Some(std::net::SocketAddr::new(ip, port));
+    }
+    (host, port).to_socket_addrs().ok()?.next()
+}
+
+impl TcpHost for Bridge {
+    fn request(&mut self, r: TcpRequest) {
+        match r {
+            TcpRequest::Connect {
+                conn,
+                host,
+                port,
+                tls,
+            } => {
+                let (otx, orx) = channel();
+                self.conns.insert(conn, otx);
+                let tx = self.tx.clone();
+                std::thread::spawn(move || match open(&host, port, tls) {
+                    Ok(s) => {
+                        let _ = tx.send(Msg::Tcp(conn, TcpEvent::Connected));
+                        pump(conn, s, orx, tx);
                     }
-                }
-                NetOutput::Close => {
-                    if let Some(c) = self.conns.remove(&conn) {
-                        let _ = c.send(Out::Close);
+                    Err(f) => {
+                        let _ = tx.send(Msg::Tcp(conn, TcpEvent::Failed(f)));
                     }
+                });
+            }
+            TcpRequest::Send { conn, data } => {
+                if let Some(c) = self.conns.get(&conn) {
+                    let _ = c.send(Out::Bytes(data));
                 }
-            },
-            Output::TcpListen { port } => {
+            }
+            TcpRequest::Close { conn } => {
+                if let Some(c) = self.conns.remove(&conn) {
+                    let _ = c.send(Out::Close);
+                }
+            }
+            TcpRequest::Listen {
+                listener,
+                address,
+                port,
+            } => {
                 let stop = Arc::new(AtomicBool::new(false));
-                self.listeners.insert(port, stop.clone());
+                self.listeners.insert(listener, stop.clone());
                 let tx = self.tx.clone();
                 std::thread::spawn(move || {
-                    let Ok(l) = TcpListener::bind(("0.0.0.0", port)) else {
-                        eprintln!("phoenix-net host: cannot listen on port {port}");
+                    let bound = bind_addr(&address, port).and_then(|a| TcpListener::bind(a).ok());
+                    let Some(l) = bound else {
+                        eprintln!("phoenix-net host: cannot listen on {address} port {port}");
                         return;
                     };
                     let _ = l.set_nonblocking(true);
@@ -168,7 +199,7 @@ impl Bridge {
                             Ok((stream, peer)) => {
                                 let _ = stream.set_nonblocking(false);
                                 let msg = Msg::Accept {
-                                    port,
+                                    listener,
                                     stream,
                                     peer: peer.ip().to_string(),
                                 };
@@ -181,15 +212,16 @@ impl Bridge {
                     }
                 });
             }
-            Output::TcpUnlisten { port } => {
-                if let Some(stop) = self.listeners.remove(&port) {
+            TcpRequest::Unlisten { listener } => {
+                if let Some(stop) = self.listeners.remove(&listener) {
                     stop.store(true, Ordering::Relaxed);
                 }
             }
-            _ => {}
         }
     }
+}
 
+impl Bridge {
     fn accepted(&mut self, id: TcpId, stream: TcpStream) {
         let (otx, orx) = channel();
         self.conns.insert(id, otx);
@@ -200,26 +232,25 @@ impl Bridge {
     }
 }
 
-/// Runs the stdio host with real TCP (and the real clock if `real_time`) until stdin ends.
+/// Runs the stdio host with real TCP (and the real clock if `real_time`) until stdin ends,
+/// holding at most `max_line` bytes of one input line. Every line is answered (malformed ones
+/// with an `error` line); a read error on stdin ends the input like its end does.
 pub fn serve_real(
     mut session: Session,
     boot: Vec<String>,
     real_time: bool,
+    max_line: usize,
     input: impl BufRead + Send + 'static,
     mut output: impl Write,
 ) -> std::io::Result<()> {
     session.bridge_tcp();
-    let (tx, rx) = channel();
+    let (tx, rx) = sync_channel(QUEUE);
     let reader = tx.clone();
     std::thread::spawn(move || {
-        for line in input.lines() {
-            match line {
-                Ok(l) => {
-                    if reader.send(Msg::Line(l)).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => break,
+        let mut lines = LineReader::new(input, max_line);
+        while let Ok(Some(line)) = lines.next_line() {
+            if reader.send(Msg::Line(line)).is_err() {
+                return;
             }
         }
         let _ = reader.send(Msg::Eof);
@@ -269,11 +300,15 @@ pub fn serve_real(
             }
         }
         let lines = match msg {
-            Msg::Line(l) => session.input(&l),
+            Msg::Line(l) => session.input_raw(&l),
             Msg::Eof => return Ok(()),
             Msg::Tcp(id, ev) => session.tcp_event(id, ev),
-            Msg::Accept { port, stream, peer } => {
-                let (id, lines) = session.tcp_accept(port, &peer);
+            Msg::Accept {
+                listener,
+                stream,
+                peer,
+            } => {
+                let (id, lines) = session.tcp_accept(listener, &peer);
                 match id {
                     Some(id) => bridge.accepted(id, stream),
                     None => {
@@ -284,8 +319,8 @@ pub fn serve_real(
             }
         };
         write(lines, &mut output)?;
-        for o in session.take_tcp() {
-            bridge.apply(o);
+        for r in session.take_tcp() {
+            bridge.request(r);
         }
     }
 }

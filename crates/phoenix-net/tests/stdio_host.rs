@@ -32,12 +32,16 @@ impl Host {
             .expect("phoenix-net binary");
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        Host {
+        let mut h = Host {
             child,
             stdin,
             stdout,
             open: BTreeSet::new(),
-        }
+        };
+        let boot = h.read_until_deadline();
+        assert_eq!(boot[0].get("out"), &Value::from("hello"), "{boot:?}");
+        assert_eq!(boot[0].get("protocol"), &Value::from(1), "{boot:?}");
+        h
     }
 
     /// Sends one line and returns every output line up to and including the `deadline`.

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use modem_value::{Duration, Instant, SplitMix64, Table, Value};
 use rednet_codec::{Completion, Delivered, Endpoint, ModemId as RnModem, ModemOp, Repeater};
-use syscall_api::io::{ConnectFailure, Device, NetOutput};
+use syscall_api::io::{ConnectFailure, Device, ListenerId, TcpRequest};
 use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, SyscallError, TcpEvent, TcpId};
 
 use crate::medium::{Due, Medium, ModemId, ModemKind};
@@ -244,7 +244,7 @@ pub struct World {
     events: Vec<EventRecord>,
     trace: Option<Vec<TransmitRecord>>,
     stats: WorldStats,
-    listeners: BTreeMap<(String, u16), NodeId>,
+    listeners: BTreeMap<(String, u16), (NodeId, ListenerId)>,
     pipes: BTreeMap<(NodeId, TcpId), (NodeId, TcpId)>,
     tcp_queue: VecDeque<(NodeId, TcpId, TcpEvent)>,
     /// Highest PSP sequence sent per (node, channel, reply channel), for retransmission counts.
@@ -322,26 +322,13 @@ impl World {
         let mut cfg = config;
         cfg.modems = modems.iter().map(|(d, _)| d.to_string()).collect();
         let computer_id = cfg.id;
-        let router = cfg.forwarding;
         let computer = Computer::new(cfg, &mut SplitMix64::new(seed));
-        let node = self.add_node(
+        self.add_node(
             computer_id,
             Machine::Phoenix(Box::new(computer)),
             modems,
             hostname,
-        );
-        if router {
-            // A router must hear the transport ports (modem channels) of everything it forwards.
-            for m in self.nodes[node]
-                .modems
-                .values()
-                .copied()
-                .collect::<Vec<_>>()
-            {
-                let _ = self.medium.set_promiscuous(m, true);
-            }
-        }
-        node
+        )
     }
 
     /// Adds a CraftOS computer running `repeat` on all its modems.
@@ -745,7 +732,8 @@ impl World {
                     let _ = self.medium.close(m, channel);
                 }
             }
-            Output::Event { pid, name, params } => {
+            Output::Event { pid, event } => {
+                let (name, params) = event.into_lua();
                 self.stats.events += 1;
                 self.events.push(EventRecord {
                     at: self.now,
@@ -755,17 +743,16 @@ impl World {
                     params,
                 });
             }
-            Output::TcpListen { port } => {
-                let host = self.nodes[node].hostname.clone();
-                self.listeners.insert((host, port), node);
-            }
-            Output::TcpUnlisten { port } => {
-                let host = self.nodes[node].hostname.clone();
-                if self.listeners.get(&(host.clone(), port)) == Some(&node) {
-                    self.listeners.remove(&(host, port));
+            Output::HearAll { device } => {
+                // A router must hear the transport ports (modem channels) of everything it
+                // forwards; the simulated medium can deliver every channel, so it never refuses.
+                if let Some(m) = self.modem(node, device.as_str()) {
+                    let _ = self.medium.set_promiscuous(m, true);
                 }
             }
-            Output::Tcp { conn, op } => self.tcp(node, conn, op),
+            Output::Tcp(r) => self.tcp(node, r),
+            // Outputs added to the stack later have no counterpart in this medium yet.
+            _ => {}
         }
     }
 
@@ -789,18 +776,32 @@ impl World {
         }
     }
 
-    fn tcp(&mut self, node: NodeId, conn: TcpId, op: NetOutput) {
-        match op {
-            NetOutput::Connect { host, port, tls } => {
+    fn tcp(&mut self, node: NodeId, r: TcpRequest) {
+        match r {
+            // Listeners are reached by host name, whatever address the program bound.
+            TcpRequest::Listen { listener, port, .. } => {
+                let host = self.nodes[node].hostname.clone();
+                self.listeners.insert((host, port), (node, listener));
+            }
+            TcpRequest::Unlisten { listener } => {
+                self.listeners.retain(|_, v| *v != (node, listener));
+            }
+            TcpRequest::Connect {
+                conn,
+                host,
+                port,
+                tls,
+            } => {
                 let target = self.listeners.get(&(host, port)).copied();
                 let peer_name = self.nodes[node].hostname.clone();
                 let accepted = match target {
-                    Some(t) if !tls => {
+                    Some((t, listener)) if !tls => {
                         let now = self.now;
                         match &mut self.nodes[t].machine {
                             Machine::Phoenix(c) => {
-                                let r =
-                                    c.handle_tcp_accept(now, port, &peer_name).map(|id| (t, id));
+                                let r = c
+                                    .handle_tcp_accept(now, listener, &peer_name)
+                                    .map(|id| (t, id));
                                 self.touch(t);
                                 r
                             }
@@ -822,12 +823,12 @@ impl World {
                     )),
                 }
             }
-            NetOutput::Send(bytes) => {
+            TcpRequest::Send { conn, data } => {
                 if let Some(&(n, c)) = self.pipes.get(&(node, conn)) {
-                    self.tcp_queue.push_back((n, c, TcpEvent::Data(bytes)));
+                    self.tcp_queue.push_back((n, c, TcpEvent::Data(data)));
                 }
             }
-            NetOutput::Close => {
+            TcpRequest::Close { conn } => {
                 if let Some(other) = self.pipes.remove(&(node, conn)) {
                     self.pipes.remove(&other);
                     self.tcp_queue

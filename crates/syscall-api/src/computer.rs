@@ -3,18 +3,18 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::Ipv4Addr;
 
-use modem_value::{Instant, RandomSource, SplitMix64, Table, Value};
+use modem_value::{Instant, RandomSource, SplitMix64, Value};
 use pip_core::wire::ControlMessage;
 use pip_core::{Device, NetEvent, PipStack, SendId, SendOptions, SendOutcome, StackConfig};
 use psp_proto::{
-    ChannelRequest, ControlKind, ControlReport, HandleId, PdpEndpoint, PspEndpoint, PspEvent,
-    SegmentContext,
+    ChannelRequest, ControlKind, ControlReport, HandleId, HandleStatus, PdpEndpoint, PspEndpoint,
+    PspEvent, SegmentContext,
 };
 use rednet_codec::{Endpoint, ModemId, ModemOp};
 
 use crate::channels::{ChannelRefs, Edge};
-use crate::handles::{HandleTable, Pid, ProcessTree};
-use crate::io::{Output, TcpEvent, TcpId};
+use crate::handles::{HandleTable, ProcessTree};
+use crate::io::{Event, ListenerId, Output, Pid, Status, TcpEvent, TcpId};
 use crate::kinds::Kind;
 use crate::uri::SchemeRegistry;
 use crate::web::Web;
@@ -29,21 +29,30 @@ pub const MAX_QUEUED_OUTPUTS: usize = 1 << 20;
 /// protocols, whose loopback paths are themselves bounded).
 const MAX_PUMP_ROUNDS: usize = 64;
 
+/// Most channels a CC modem holds open at once (`Too many open channels` beyond).
+pub const MAX_OPEN_CHANNELS: usize = 128;
+
 /// The virtual loopback interface: traffic on it never reaches the host.
 pub const LOOPBACK: &str = pip_core::stack::LOOPBACK_DEVICE;
 
 /// How a computer is built.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ComputerConfig {
     /// `os.getComputerID()`.
     pub id: u32,
     /// The device paths of its modems (e.g. `/top`, `/back`), in `peripheral.getNames()` order.
     pub modems: Vec<String>,
-    /// Router mode (Q-PIP1): forward PIP packets for other addresses.
+    /// Router mode: forward PIP packets for other addresses. A router asks its host
+    /// to hear every channel of each modem ([`Output::HearAll`], at boot).
     pub forwarding: bool,
+    /// Router mode on a host that refused [`Output::HearAll`]: the transport ports (modem
+    /// channels) to keep open for forwarding, opened in this order until the modem holds
+    /// [`MAX_OPEN_CHANNELS`]. See [`NetworkStack::handle_hear_all_refused`].
+    pub forward_ports: Vec<u16>,
     /// Whether `listen("http://…")`/`listen("ws://…")` are available (CraftOS-PC's extension).
     pub http_server: bool,
-    /// PSP behaviour switches. Keep the default (Q-PSP1 gap skipping on) when peers may be
+    /// PSP behaviour switches. Keep the default (a stalled gap left by a lost ACK-only message is skipped) when peers may be
     /// Phoenix 0.0.9; turn `skip_stalled_gaps` off when every peer is built on this workspace,
     /// which makes delivery exact under any loss.
     pub psp: psp_proto::PspConfig,
@@ -56,6 +65,7 @@ impl ComputerConfig {
             id,
             modems: modems.iter().map(|m| m.to_string()).collect(),
             forwarding: false,
+            forward_ports: Vec::new(),
             http_server: true,
             psp: psp_proto::PspConfig::default(),
         }
@@ -64,6 +74,7 @@ impl ComputerConfig {
 
 /// Counters of what the stack did that the protocol layers do not count themselves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ComputerStats {
     /// Outputs dropped because the host did not drain them ([`MAX_QUEUED_OUTPUTS`]).
     pub outputs_dropped: u64,
@@ -71,6 +82,9 @@ pub struct ComputerStats {
     pub rednet_dropped: u64,
     /// Transport payloads of an unknown `type` (neither `socket` nor `datagram`).
     pub unknown_transport: u64,
+    /// Channels a router on a limited modem could not open (forwarded ports beyond
+    /// [`MAX_OPEN_CHANNELS`], or a reply channel with no held reply channel left to evict).
+    pub channels_over_budget: u64,
 }
 
 /// One computer's network stack: pip-core, PSP/PDP, rednet and the HTTP/WebSocket handles
@@ -97,14 +111,30 @@ pub struct Computer {
     /// remote port).
     pub(crate) syn_wait: BTreeMap<(u16, Ipv4Addr, u16), HandleId>,
     pub(crate) send_wait: BTreeMap<SendId, HandleId>,
-    /// Q-PSP14: connections constrained to one interface.
+    /// Connections constrained to one interface by `connect{device = …}`.
     pub(crate) conn_device: BTreeMap<(u16, Ipv4Addr, u16), Device>,
     /// PDP listen records by port.
     pub(crate) pdp_listeners: BTreeMap<u16, HandleId>,
     pub(crate) schemes: SchemeRegistry,
     pub(crate) config: ComputerConfig,
     pub(crate) stats: ComputerStats,
+    /// Modems whose host refused [`Output::HearAll`], with the reply channels the router holds
+    /// open on each, least recently used first.
+    limited: BTreeMap<Device, VecDeque<u16>>,
     out: VecDeque<Output>,
+}
+
+impl core::fmt::Debug for Computer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Computer")
+            .field("id", &self.id)
+            .field("now", &self.now)
+            .field("modems", &self.modems)
+            .field("handles", &self.handles.ids().count())
+            .field("queued_outputs", &self.out.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Computer {
@@ -148,8 +178,14 @@ impl Computer {
             schemes: SchemeRegistry::default(),
             config,
             stats: ComputerStats::default(),
+            limited: BTreeMap::new(),
             out: VecDeque::new(),
         };
+        if c.config.forwarding {
+            for device in c.modems.clone() {
+                c.push(Output::HearAll { device });
+            }
+        }
         c.pump();
         c
     }
@@ -159,9 +195,17 @@ impl Computer {
         self.id
     }
 
-    /// The PIP layer (read-only: statistics, routes, interfaces).
-    pub fn pip(&self) -> &PipStack<SplitMix64> {
-        &self.pip
+    /// The PIP layer's counters (packets sent, received, forwarded, and dropped by reason).
+    pub fn pip_stats(&self) -> &pip_core::Stats {
+        self.pip.stats()
+    }
+
+    /// The handles process `pid` owns, ascending.
+    pub fn handles_of(&self, pid: Pid) -> Vec<crate::io::HandleId> {
+        self.handles
+            .owned_by(pid)
+            .map(crate::io::HandleId)
+            .collect()
     }
 
     /// The PSP layer (read-only: connection states and statistics).
@@ -185,92 +229,58 @@ impl Computer {
         self.schemes.register(scheme)
     }
 
-    /// Records that process `pid` exists, started by `parent` (for the ownership rule).
-    pub fn spawn_process(&mut self, pid: Pid, parent: Option<Pid>) {
-        self.procs.spawn(pid, parent);
-    }
-
-    /// Process `pid` ended: its handles are closed and forgotten, its listeners and
-    /// subscriptions dropped.
-    pub fn exit_process(&mut self, now: Instant, pid: Pid) {
-        self.advance(now);
-        let ids: Vec<HandleId> = self.handles.owned_by(pid).collect();
-        for id in ids {
-            self.forget_handle(id);
-        }
-        self.netevent.remove(&pid);
-        let raw: Vec<(Device, u16)> = self
-            .raw
-            .iter()
-            .filter(|(_, s)| s.contains(&pid))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for (d, ch) in raw {
-            self.raw_listen(now, pid, d.as_str(), ch, false);
-        }
-        self.procs.exit(pid);
-        self.pump();
-    }
-
-    /// Starts (`on`) or stops raw `modem_message` delivery of `channel` on `device` to `pid`
-    /// (what `devlisten` plus `modem.open` give a Phoenix process). The channel stays open while
-    /// any listener holds it. Returns false for an unknown device.
-    pub fn raw_listen(
-        &mut self,
-        now: Instant,
-        pid: Pid,
-        device: &str,
-        channel: u16,
-        on: bool,
-    ) -> bool {
-        self.advance(now);
-        let Some(d) = self.modems.iter().find(|d| d.as_str() == device).cloned() else {
-            return false;
-        };
-        let key = (d.clone(), channel);
-        let set = self.raw.entry(key.clone()).or_default();
-        let changed = if on {
-            set.insert(pid)
-        } else {
-            set.remove(&pid)
-        };
-        if set.is_empty() {
-            self.raw.remove(&key);
-        }
-        if changed {
-            if on {
-                self.acquire(&d, channel);
-            } else {
-                self.release(&d, channel);
-            }
-        }
-        self.pump();
-        true
-    }
-
-    /// The host could not open `channel` on modem `device` (e.g. `Too many open channels`, the
-    /// 128-channel limit). As Phoenix does, time-wait PSP connections are reaped first (their
-    /// channels are released); the failure is then reported to PSP: a connecting client fails with
-    /// `message` (and sends the "could not open" RST), a listener stops using that modem. Every
-    /// user of that channel on that modem is forgotten, since the channel is not open.
-    pub fn handle_channel_failed(
-        &mut self,
-        now: Instant,
-        device: &str,
-        channel: u16,
-        message: &str,
-    ) {
+    /// See [`NetworkStack::handle_hear_all_refused`].
+    pub(crate) fn hear_all_refused(&mut self, now: Instant, device: &str) {
         self.advance(now);
         let Some(d) = self.device(device) else {
             return;
         };
-        self.psp.reap_time_wait();
-        self.channels.forget(&d, channel);
-        self.psp.handle_channel_failed(&d, channel, message);
+        if !self.config.forwarding || self.limited.contains_key(&d) {
+            return;
+        }
+        self.limited.insert(d.clone(), VecDeque::new());
+        let mut seen = BTreeSet::new();
+        for port in self.config.forward_ports.clone() {
+            if !seen.insert(port) {
+                continue;
+            }
+            if !self.channels.is_open(&d, port) && self.channels.open_on(&d) >= MAX_OPEN_CHANNELS {
+                self.stats.channels_over_budget += 1;
+                continue;
+            }
+            self.acquire(&d, port);
+        }
         self.pump();
     }
 
-    /// Registers `hostname` for `protocol` with the rednet DNS responder (Q-RN3), as
+    /// On a limited modem, keeps `channel` open as a reply channel (see
+    /// [`NetworkStack::handle_hear_all_refused`]).
+    fn hold_reply_channel(&mut self, d: &Device, channel: u16) {
+        let Some(held) = self.limited.get_mut(d) else {
+            return;
+        };
+        if let Some(i) = held.iter().position(|&c| c == channel) {
+            held.remove(i);
+            held.push_back(channel);
+            return;
+        }
+        if self.channels.is_open(d, channel) {
+            return;
+        }
+        if self.channels.open_on(d) >= MAX_OPEN_CHANNELS {
+            let Some(old) = held.pop_front() else {
+                self.stats.channels_over_budget += 1;
+                return;
+            };
+            self.release(d, old);
+        }
+        if let Some(held) = self.limited.get_mut(d) {
+            held.push_back(channel);
+        }
+        self.acquire(d, channel);
+    }
+
+    /// Registers `hostname` for `protocol` with the rednet DNS responder, as
     /// `rednet.host` does: `Reserved hostname` for `localhost`; while rednet is open somewhere
     /// a 2 s lookup first checks that no other computer answers for the name (a conflict is
     /// dropped silently, as the host has no program waiting for the answer).
@@ -281,9 +291,7 @@ impl Computer {
         hostname: &str,
     ) -> Result<(), SyscallError> {
         self.advance(now);
-        self.rednet
-            .host(now, protocol.into(), hostname.into())
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        self.rednet.host(now, protocol.into(), hostname.into())?;
         self.pump();
         Ok(())
     }
@@ -300,14 +308,14 @@ impl Computer {
         self.out.push_back(o);
     }
 
-    pub(crate) fn event(&mut self, pid: Pid, name: &'static str, params: Value) {
-        self.push(Output::Event { pid, name, params });
+    pub(crate) fn event(&mut self, pid: Pid, event: Event) {
+        self.push(Output::Event { pid, event });
     }
 
     /// An event about handle `id` for its owner (dropped if the handle is gone).
-    pub(crate) fn handle_event(&mut self, id: HandleId, name: &'static str, params: Value) {
+    pub(crate) fn handle_event(&mut self, id: HandleId, event: Event) {
         if let Some(pid) = self.handles.owner(id) {
-            self.event(pid, name, params);
+            self.event(pid, event);
         }
     }
 
@@ -365,6 +373,7 @@ impl Computer {
         while let Some(t) = self.pip.poll_transmit() {
             progress = true;
             if t.device.as_str() != LOOPBACK {
+                self.hold_reply_channel(&t.device, t.reply_channel);
                 self.push(Output::Transmit {
                     device: t.device,
                     channel: t.channel,
@@ -420,7 +429,7 @@ impl Computer {
             if !params.is_nil() {
                 let subs: Vec<Pid> = self.netevent.iter().copied().collect();
                 for pid in subs {
-                    self.event(pid, "network_event", params.clone());
+                    self.event(pid, Event::NetworkEvent(params.clone()));
                 }
             }
         }
@@ -509,11 +518,31 @@ impl Computer {
     }
 
     fn transport_event(&mut self, e: PspEvent) {
-        let id = match &e {
-            PspEvent::StatusChange { id, .. } | PspEvent::DataReady { id } => *id,
-            PspEvent::NetworkRequest { handle, .. } => *handle,
+        let (id, event) = match e {
+            PspEvent::StatusChange { id, status, error } => (
+                id,
+                Event::HandleStatusChange {
+                    id: id.into(),
+                    status: match status {
+                        HandleStatus::Connecting => Status::Connecting,
+                        HandleStatus::Open => Status::Open,
+                        HandleStatus::Closed => Status::Closed,
+                        HandleStatus::Error => Status::Error,
+                    },
+                    error,
+                },
+            ),
+            PspEvent::DataReady { id } => (id, Event::HandleDataReady { id: id.into() }),
+            PspEvent::NetworkRequest { uri, ip, handle } => (
+                handle,
+                Event::NetworkRequest {
+                    uri,
+                    ip: Some(ip.to_string()),
+                    handle: handle.into(),
+                },
+            ),
         };
-        self.handle_event(id, e.name(), e.params());
+        self.handle_event(id, event);
     }
 
     fn pump_rednet(&mut self) -> bool {
@@ -603,15 +632,15 @@ impl NetworkStack for Computer {
         }
         if let Some(pids) = self.raw.get(&(d.clone(), channel)) {
             let pids: Vec<Pid> = pids.iter().copied().collect();
-            let mut t = Table::with_capacity(5);
-            t.set("device", Value::from(device));
-            t.set("channel", Value::from(channel));
-            t.set("replyChannel", Value::from(reply_channel));
-            t.set("message", message.clone());
-            t.set("distance", distance.map_or(Value::Nil, Value::Num));
-            let params = Value::Table(t);
+            let event = Event::ModemMessage {
+                device: device.to_string(),
+                channel,
+                reply_channel,
+                message: message.clone(),
+                distance,
+            };
             for pid in pids {
-                self.event(pid, "modem_message", params.clone());
+                self.event(pid, event.clone());
             }
         }
         self.pump();
@@ -640,11 +669,8 @@ impl NetworkStack for Computer {
         name: &str,
         args: &[Value],
     ) -> Result<Vec<Value>, SyscallError> {
-        self.advance(now);
-        if !self.procs.exists(pid) {
-            self.procs.spawn(pid, None);
-        }
-        let r = self.dispatch_syscall(pid, root, name, args);
+        self.enter(now, pid);
+        let r = crate::registry::run_syscall(self, pid, root, name, args);
         self.pump();
         r
     }
@@ -657,13 +683,95 @@ impl NetworkStack for Computer {
         method: &str,
         args: &[Value],
     ) -> Result<Vec<Value>, SyscallError> {
-        self.advance(now);
-        if !self.procs.exists(pid) {
-            self.procs.spawn(pid, None);
-        }
+        self.enter(now, pid);
         let r = self.dispatch_method(pid, handle, method, args);
         self.pump();
         r
+    }
+
+    /// Records that process `pid` exists, started by `parent` (for the ownership rule).
+    fn spawn_process(&mut self, pid: Pid, parent: Option<Pid>) {
+        self.procs.spawn(pid, parent);
+    }
+
+    /// Process `pid` ended: its handles are closed and forgotten, its listeners and
+    /// subscriptions dropped.
+    fn exit_process(&mut self, now: Instant, pid: Pid) {
+        self.advance(now);
+        let ids: Vec<HandleId> = self.handles.owned_by(pid).collect();
+        for id in ids {
+            self.forget_handle(id);
+        }
+        self.netevent.remove(&pid);
+        let raw: Vec<(Device, u16)> = self
+            .raw
+            .iter()
+            .filter(|(_, s)| s.contains(&pid))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (d, ch) in raw {
+            self.raw_listen(now, pid, d.as_str(), ch, false);
+        }
+        self.procs.exit(pid);
+        self.pump();
+    }
+
+    /// Starts (`on`) or stops raw `modem_message` delivery of `channel` on `device` to `pid`
+    /// (what `devlisten` plus `modem.open` give a Phoenix process). The channel stays open while
+    /// any listener holds it. Returns false for an unknown device.
+    fn raw_listen(&mut self, now: Instant, pid: Pid, device: &str, channel: u16, on: bool) -> bool {
+        self.advance(now);
+        let Some(d) = self.modems.iter().find(|d| d.as_str() == device).cloned() else {
+            return false;
+        };
+        let key = (d.clone(), channel);
+        let set = self.raw.entry(key.clone()).or_default();
+        let changed = if on {
+            set.insert(pid)
+        } else {
+            set.remove(&pid)
+        };
+        if set.is_empty() {
+            self.raw.remove(&key);
+        }
+        if changed {
+            if on {
+                self.acquire(&d, channel);
+            } else {
+                self.release(&d, channel);
+            }
+        }
+        self.pump();
+        true
+    }
+
+    /// The host could not open `channel` on modem `device` (e.g. `Too many open channels`, the
+    /// 128-channel limit). As Phoenix does, time-wait PSP connections are reaped first (their
+    /// channels are released); the failure is then reported to PSP: a connecting client fails with
+    /// `message` (and sends the "could not open" RST), a listener stops using that modem. Every
+    /// user of that channel on that modem is forgotten, since the channel is not open.
+    fn handle_channel_failed(&mut self, now: Instant, device: &str, channel: u16, message: &str) {
+        self.advance(now);
+        let Some(d) = self.device(device) else {
+            return;
+        };
+        self.psp.reap_time_wait();
+        self.channels.forget(&d, channel);
+        self.psp.handle_channel_failed(&d, channel, message);
+        self.pump();
+    }
+
+    fn handle_tcp_accept(
+        &mut self,
+        now: Instant,
+        listener: ListenerId,
+        peer: &str,
+    ) -> Option<TcpId> {
+        self.tcp_accept(now, listener, peer)
+    }
+
+    fn handle_hear_all_refused(&mut self, now: Instant, device: &str) {
+        self.hear_all_refused(now, device);
     }
 
     fn poll_output(&mut self) -> Option<Output> {

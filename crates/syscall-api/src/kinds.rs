@@ -9,7 +9,7 @@ use pip_core::Device;
 
 use crate::io::TcpId;
 
-/// A rednet handle (spec §12): a target, an optional protocol, its modems, its queue.
+/// A rednet handle: a target, an optional protocol, its modems, its queue.
 #[derive(Debug)]
 pub struct RednetHandle {
     /// The target computer ID, or `None` for `255.255.255.255` (broadcast / any sender).
@@ -20,7 +20,7 @@ pub struct RednetHandle {
     pub modems: Vec<Device>,
     /// Received messages, oldest first.
     pub queue: VecDeque<Value>,
-    /// `close()` was called (Q-RN1: `status()` is then `closed`).
+    /// `close()` was called (`status()` is then `closed`).
     pub closed: bool,
 }
 
@@ -78,4 +78,20 @@ pub enum Kind {
         /// The port.
         port: u16,
     },
+}
+
+impl Kind {
+    /// The kind as the registry names it.
+    pub(crate) fn handle_kind(&self) -> crate::registry::HandleKind {
+        use crate::registry::HandleKind as K;
+        match self {
+            Kind::Psp => K::Psp,
+            Kind::Pdp => K::Pdp,
+            Kind::Rednet(_) => K::Rednet,
+            Kind::Http(_) => K::HttpClient,
+            Kind::Ws(_) => K::WebSocket,
+            Kind::HttpRequest { .. } => K::HttpRequest,
+            Kind::WebListener { .. } => K::WebListener,
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //!
 //! The stack never opens a socket. A client handle's machine asks for a connection
 //! ([`NetOutput::Connect`]); the stack gives it a fresh [`TcpId`] and passes the request on as
-//! [`Output::Tcp`]; the host reports back with [`NetworkStack::handle_tcp`]. Servers
-//! (`listen("http://…")`, `listen("ws://…")`) ask the host to listen on a port
-//! ([`Output::TcpListen`]); the host reports each accepted connection with
-//! [`Computer::handle_tcp_accept`], which returns the id to use for it.
+//! [`Output::Tcp`] ([`TcpRequest::Connect`]); the host reports back with
+//! [`NetworkStack::handle_tcp`]. Servers (`listen("http://…")`, `listen("ws://…")`) ask the
+//! host to listen on the URI's address and port ([`TcpRequest::Listen`], with a fresh
+//! [`ListenerId`]); the host reports each accepted connection with
+//! [`NetworkStack::handle_tcp_accept`](crate::NetworkStack::handle_tcp_accept), which returns the id to use for it.
 //!
 //! [`NetworkStack::handle_tcp`]: crate::NetworkStack::handle_tcp
 
@@ -16,12 +17,11 @@ use handle_fsm::http::{
 };
 use handle_fsm::ws::WsHandle;
 use handle_fsm::{HandleEvent, NetOutput, Status};
-use modem_value::{Instant, RandomSource, SplitMix64, Table, Value};
+use modem_value::{Instant, RandomSource, SplitMix64};
 use psp_proto::HandleId;
 
 use crate::computer::Computer;
-use crate::handles::Pid;
-use crate::io::{Output, TcpEvent, TcpId};
+use crate::io::{Event, ListenerId, Output, Pid, TcpEvent, TcpId, TcpRequest};
 use crate::kinds::{HttpState, Kind, WsState};
 use crate::SyscallError;
 
@@ -41,6 +41,7 @@ enum Role {
 #[derive(Debug)]
 struct Listener {
     id: HandleId,
+    listener: ListenerId,
     uri: String,
     ws: bool,
 }
@@ -58,6 +59,7 @@ struct ServerConn {
 pub(crate) struct Web {
     rng: SplitMix64,
     next_tcp: u64,
+    next_listener: u64,
     tcp: BTreeMap<TcpId, Role>,
     listeners: BTreeMap<u16, Listener>,
     servers: BTreeMap<TcpId, ServerConn>,
@@ -71,6 +73,7 @@ impl Web {
         Web {
             rng,
             next_tcp: 0,
+            next_listener: 0,
             tcp: BTreeMap::new(),
             listeners: BTreeMap::new(),
             servers: BTreeMap::new(),
@@ -95,20 +98,12 @@ impl Web {
     }
 }
 
-fn status_params(id: HandleId, status: Status, error: Option<&str>) -> Value {
-    let mut t = Table::with_capacity(3);
-    t.set("id", Value::from(id));
-    t.set("status", Value::from_static(status.as_str()));
-    if let Some(e) = error {
-        t.set("error", Value::from(e));
+fn status_event(id: HandleId, status: Status, error: Option<&str>) -> Event {
+    Event::HandleStatusChange {
+        id: id.into(),
+        status,
+        error: error.map(str::to_string),
     }
-    Value::Table(t)
-}
-
-fn id_params(id: HandleId) -> Value {
-    let mut t = Table::with_capacity(1);
-    t.set("id", Value::from(id));
-    Value::Table(t)
 }
 
 impl Computer {
@@ -116,37 +111,30 @@ impl Computer {
     pub(crate) fn connect_http(
         &mut self,
         pid: Pid,
-        options: &Value,
-    ) -> Result<Value, SyscallError> {
-        let opts =
-            HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
+        opts: HttpOptions,
+    ) -> Result<HandleId, SyscallError> {
         let state = HttpState {
             handle: HttpHandle::new(opts),
             client: None,
             tcp: None,
         };
-        let id = self
-            .handles
-            .insert(pid, Kind::Http(Box::new(state)))
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        let id = self.handles.insert(pid, Kind::Http(Box::new(state)))?;
         self.web.active.insert(id);
-        Ok(Value::from(id))
+        Ok(id)
     }
 
-    /// `connect` for ws/wss: a handle in `connecting`, or `nil, message` on a synchronous
-    /// refusal.
+    /// `connect` for ws/wss: a handle in `connecting`, or [`SyscallError::Refused`] on a
+    /// synchronous refusal.
     pub(crate) fn connect_ws(
         &mut self,
         pid: Pid,
-        options: &Value,
-    ) -> Result<Vec<Value>, SyscallError> {
-        let opts =
-            HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
+        opts: HttpOptions,
+    ) -> Result<HandleId, SyscallError> {
         let rng = SplitMix64::new(self.web.rng.next_u64());
         let handle = match WsHandle::connect(self.now, &opts.url, &opts.headers, opts.encoding, rng)
         {
             Ok(h) => h,
-            Err(msg) => return Ok(vec![Value::Nil, Value::from(msg)]),
+            Err(msg) => return Err(SyscallError::Refused(msg.to_string())),
         };
         let state = WsState {
             handle,
@@ -154,12 +142,9 @@ impl Computer {
             listen_uri: None,
             announced: true,
         };
-        let id = self
-            .handles
-            .insert(pid, Kind::Ws(Box::new(state)))
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        let id = self.handles.insert(pid, Kind::Ws(Box::new(state)))?;
         self.web.active.insert(id);
-        Ok(vec![Value::from(id)])
+        Ok(id)
     }
 
     /// `listen("http://…")` / `listen("ws://…")`: port 80 by default.
@@ -167,25 +152,30 @@ impl Computer {
         &mut self,
         pid: Pid,
         uri: &str,
+        address: Option<&str>,
         port: u16,
         ws: bool,
     ) -> Result<(), SyscallError> {
         if self.web.listeners.contains_key(&port) {
-            return Err(SyscallError::msg("Port already open"));
+            return Err(SyscallError::PortAlreadyOpen);
         }
-        let id = self
-            .handles
-            .insert(pid, Kind::WebListener { port })
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        let id = self.handles.insert(pid, Kind::WebListener { port })?;
+        let listener = ListenerId(self.web.next_listener);
+        self.web.next_listener += 1;
         self.web.listeners.insert(
             port,
             Listener {
                 id,
+                listener,
                 uri: uri.to_string(),
                 ws,
             },
         );
-        self.push(Output::TcpListen { port });
+        self.push(Output::Tcp(TcpRequest::Listen {
+            listener,
+            address: address.unwrap_or("0.0.0.0").to_string(),
+            port,
+        }));
         Ok(())
     }
 
@@ -196,26 +186,33 @@ impl Computer {
         };
         let owner = self.handles.owner(l.id).unwrap_or(pid);
         if !self.procs.is_self_or_descendant(pid, owner) {
-            return Err(SyscallError::msg("Port open in another process"));
+            return Err(SyscallError::PortOwnedByOther);
         }
-        let id = l.id;
+        let (id, listener) = (l.id, l.listener);
         self.web.listeners.remove(&port);
         self.handles.remove(id);
-        self.push(Output::TcpUnlisten { port });
+        self.push(Output::Tcp(TcpRequest::Unlisten { listener }));
         Ok(())
     }
 
-    /// The host accepted a TCP connection on a listening `port` from `peer` (its address as
-    /// text). Returns the id to report the connection's events under, or `None` if nobody
-    /// listens there any more (the host should close it).
-    pub fn handle_tcp_accept(&mut self, now: Instant, port: u16, peer: &str) -> Option<TcpId> {
+    /// See [`NetworkStack::handle_tcp_accept`](crate::NetworkStack::handle_tcp_accept).
+    pub(crate) fn tcp_accept(
+        &mut self,
+        now: Instant,
+        listener: ListenerId,
+        peer: &str,
+    ) -> Option<TcpId> {
         self.advance(now);
         if self.web.tcp.len() >= MAX_TCP {
             return None;
         }
-        let (lid, ws) = {
-            let l = self.web.listeners.get(&port)?;
-            (l.id, l.ws)
+        let (port, lid, ws) = {
+            let (port, l) = self
+                .web
+                .listeners
+                .iter()
+                .find(|(_, l)| l.listener == listener)?;
+            (*port, l.id, l.ws)
         };
         let owner = self.handles.owner(lid)?;
         let tcp = if ws {
@@ -314,7 +311,7 @@ impl Computer {
     pub(crate) fn pump_web(&mut self) -> bool {
         let mut progress = false;
         let mut out: Vec<Output> = Vec::new();
-        let mut events: Vec<(HandleId, &'static str, Value)> = Vec::new();
+        let mut events: Vec<(HandleId, Event)> = Vec::new();
         let mut finished: Vec<HandleId> = Vec::new();
         let mut deadline: Option<Instant> = None;
         let now = self.now;
@@ -335,7 +332,7 @@ impl Computer {
                                 st.tcp = Some(self.web.new_tcp(Role::Client(id)));
                             }
                             if let Some(t) = st.tcp {
-                                out.push(Output::Tcp { conn: t, op: o });
+                                out.push(Output::Tcp(TcpRequest::from_net(t, o)));
                             }
                         }
                         if let Some(outcome) = c.poll_outcome() {
@@ -364,17 +361,21 @@ impl Computer {
                             st.tcp = Some(self.web.new_tcp(Role::Client(id)));
                         }
                         if let Some(t) = st.tcp {
-                            out.push(Output::Tcp { conn: t, op: o });
+                            out.push(Output::Tcp(TcpRequest::from_net(t, o)));
                         }
                     }
                     while let Some(ev) = st.handle.poll_event() {
                         progress = true;
                         if !st.announced && ev == HandleEvent::StatusChange(Status::Open) {
                             st.announced = true;
-                            let mut t = Table::with_capacity(3);
-                            t.set("uri", Value::from(st.listen_uri.clone()));
-                            t.set("handle", Value::from(id));
-                            events.push((id, "network_request", Value::Table(t)));
+                            events.push((
+                                id,
+                                Event::NetworkRequest {
+                                    uri: st.listen_uri.clone().unwrap_or_default(),
+                                    ip: None,
+                                    handle: id.into(),
+                                },
+                            ));
                         } else if st.announced {
                             events.push(handle_event_params(id, ev, st.handle.status()));
                         }
@@ -399,7 +400,7 @@ impl Computer {
         for (tcp, s) in self.web.servers.iter_mut() {
             while let Some(o) = s.conn.poll_output() {
                 progress = true;
-                out.push(Output::Tcp { conn: *tcp, op: o });
+                out.push(Output::Tcp(TcpRequest::from_net(*tcp, o)));
             }
             while let Some(ev) = s.conn.poll_event() {
                 progress = true;
@@ -409,11 +410,7 @@ impl Computer {
                     }
                     ServerEvent::StatusChange(rid, status) => {
                         if let Some(&hid) = s.requests.get(&rid) {
-                            events.push((
-                                hid,
-                                "handle_status_change",
-                                status_params(hid, status, None),
-                            ));
+                            events.push((hid, status_event(hid, status, None)));
                         }
                     }
                 }
@@ -440,11 +437,14 @@ impl Computer {
             if let Some(s) = self.web.servers.get_mut(&tcp) {
                 s.requests.insert(rid, hid);
             }
-            let mut t = Table::with_capacity(3);
-            t.set("uri", Value::from(uri));
-            t.set("ip", Value::from(peer));
-            t.set("handle", Value::from(hid));
-            events.push((hid, "network_request", Value::Table(t)));
+            events.push((
+                hid,
+                Event::NetworkRequest {
+                    uri,
+                    ip: Some(peer),
+                    handle: hid.into(),
+                },
+            ));
         }
         for tcp in closed_conns {
             self.web.servers.remove(&tcp);
@@ -454,8 +454,8 @@ impl Computer {
         for o in out {
             self.push(o);
         }
-        for (id, name, params) in events {
-            self.handle_event(id, name, params);
+        for (id, event) in events {
+            self.handle_event(id, event);
         }
         progress
     }
@@ -472,8 +472,11 @@ impl Computer {
     /// Drops the listen record `id` of `port` (its owner ended).
     pub(crate) fn forget_web_listener(&mut self, port: u16, id: HandleId) {
         if self.web.listener_on(port) == Some(id) {
-            self.web.listeners.remove(&port);
-            self.push(Output::TcpUnlisten { port });
+            if let Some(l) = self.web.listeners.remove(&port) {
+                self.push(Output::Tcp(TcpRequest::Unlisten {
+                    listener: l.listener,
+                }));
+            }
         }
     }
 
@@ -493,18 +496,18 @@ fn feed_ws(h: &mut WsHandle<SplitMix64>, now: Instant, event: TcpEvent) {
 }
 
 /// The event a handle machine raised, for its owner; `error` is the handle's current error
-/// message, attached to `error` status changes (Q-EV2).
+/// message, attached to `error` status changes.
 fn handle_event_params(
     id: HandleId,
     ev: HandleEvent,
     (_, error): (Status, Option<&str>),
-) -> (HandleId, &'static str, Value) {
+) -> (HandleId, Event) {
     match ev {
         HandleEvent::StatusChange(s) => {
             let err = if s == Status::Error { error } else { None };
-            (id, "handle_status_change", status_params(id, s, err))
+            (id, status_event(id, s, err))
         }
-        HandleEvent::DataReady => (id, "handle_data_ready", id_params(id)),
+        HandleEvent::DataReady => (id, Event::HandleDataReady { id: id.into() }),
     }
 }
 

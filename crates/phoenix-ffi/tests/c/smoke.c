@@ -23,6 +23,9 @@ int main(void) {
     ok &= check("permission", phoenix_host_input(h,
         "{\"op\":\"syscall\",\"id\":2,\"pid\":5,\"root\":false,\"name\":\"netevent\"}"),
         "\"error\":\"Permission denied\"");
+    ok &= check("not UTF-8", phoenix_host_input(h, "{\"op\":\"time\",\"at\":1,\"x\":\"\xff\"}"),
+        "not valid UTF-8");
+    ok &= check("blank line", phoenix_host_input(h, ""), "\"out\":\"deadline\"");
     ok &= check("deadline", phoenix_host_input(h, "{\"op\":\"time\",\"at\":1000}"), "\"out\":\"deadline\"");
     if (phoenix_host_input(NULL, "x") != NULL) { puts("null host accepted"); ok = 0; }
     phoenix_host_free(h);
