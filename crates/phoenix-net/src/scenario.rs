@@ -17,7 +17,7 @@
 //! name = "a"                     # also its HTTP host name
 //! id = 1                         # computer ID
 //! kind = "phoenix"               # phoenix | repeater | craftos
-//! router = false                 # Q-PIP1 forwarding
+//! router = false                 # forward packets for others
 //! modems = [{ device = "/top", wireless = [0, 64, 0] }]   # or ender = [..], or cable = 1, at = [..]
 //! ip = [{ device = "/top", ip = "10.0.0.1", netmask = 24 }]
 //! routes = [{ source = "0.0.0.0", netmask = 0, action = "unicast", device = "/top", gateway = "10.0.0.254" }]

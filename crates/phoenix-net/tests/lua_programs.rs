@@ -361,3 +361,45 @@ fn pairs_and_random_are_the_same_in_every_run() {
     assert_eq!(a.transcript, b.transcript);
     assert_eq!(lines(&a, "a")[0], "2 10 apple kiwi mango zebra");
 }
+
+/// The README's ten-line echo server, as printed there, answers a PDP client.
+#[test]
+fn the_readme_echo_program_works() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let start = readme
+        .find("-- echo.lua PORT")
+        .expect("the README shows echo.lua");
+    let end = start + readme[start..].find("```").unwrap();
+    let echo = &readme[start..end];
+    assert!(echo.trim().lines().count() <= 10);
+    let dir = folder(
+        "readme",
+        &[
+            ("echo.lua", echo),
+            (
+                "pdp_client.lua",
+                include_str!("../../../scenarios/programs/pdp_client.lua"),
+            ),
+        ],
+    );
+    let text = format!(
+        "name = \"readme\"\n{}{}",
+        node(
+            "server",
+            1,
+            "10.0.0.1",
+            "program = \"echo.lua\"\nargs = [7]\ndaemon = true"
+        ),
+        node(
+            "client",
+            2,
+            "10.0.0.2",
+            "program = \"pdp_client.lua\"\nargs = [\"10.0.0.1\", 7, \"hello\", \"world\"]"
+        ),
+    );
+    let r = run_in(&dir, &text);
+    assert!(r.all_ok(), "{}", r.summary());
+    assert!(lines(&r, "client").contains(&"got \"echo: world\"".to_string()));
+}

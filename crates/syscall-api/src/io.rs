@@ -397,6 +397,11 @@ pub trait NetworkStack {
 
     /// A syscall from process `pid` (`root` if it runs as root), with its arguments as values.
     /// Returns the syscall's results, or its error (the text a program's `pcall` sees).
+    ///
+    /// Every name, argument, result and error text is in [`crate::reference`](mod@crate::reference);
+    /// an unknown name is [`SyscallError::NoSuchSyscall`](crate::SyscallError::NoSuchSyscall).
+    /// `connect` returns the new handle's id: a Lua host wraps it in a handle object whose
+    /// methods call [`handle_method`](NetworkStack::handle_method).
     fn syscall(
         &mut self,
         now: Instant,
@@ -406,7 +411,13 @@ pub trait NetworkStack {
         args: &[Value],
     ) -> Result<Vec<Value>, crate::SyscallError>;
 
-    /// A method call on handle `handle` by process `pid`.
+    /// A method call on handle `handle` by process `pid`, with its arguments as values.
+    ///
+    /// Which methods a handle has depends on its kind:
+    /// [`Computer::handle_kind`](crate::Computer::handle_kind) names it and
+    /// [`registry::methods_of`](crate::registry::methods_of) lists that kind's methods (a Lua
+    /// host builds the handle object's method table from them). A handle the caller may not use
+    /// is `No such socket`; a method its kind lacks is `No such method`.
     fn handle_method(
         &mut self,
         now: Instant,

@@ -41,7 +41,7 @@
 //! transfer, rednet, and HTTP over TCP the host provides.
 
 pub mod args;
-pub mod channels;
+mod channels;
 mod computer;
 mod handles;
 pub mod io;
@@ -72,10 +72,12 @@ pub use handle_fsm::{HandleError as MethodError, Mode, ReadError};
 pub use modem_value::{
     DecodeError, Duration, Instant, Kind as LuaType, LuaStr, RandomSource, SplitMix64, Table, Value,
 };
+pub use pip_core::ipnet::Ipv4Net;
 pub use pip_core::route::{Route, RouteAction, RouteTables};
 pub use pip_core::wire::MessageType;
+pub use pip_core::Stats as PipStats;
 pub use pip_core::{ConfigError, IpConfig, IpConfigChange};
-pub use psp_proto::{PspConfig, PspError};
+pub use psp_proto::{ConnStats, PspConfig, PspEndpoint, PspError, State as PspState};
 pub use rednet_codec::RednetError;
 pub use uri::UriError;
 

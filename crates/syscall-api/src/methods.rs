@@ -288,6 +288,17 @@ impl Computer {
                         Ok(status_values(s.as_str(), e))
                     }
                     "read" => h.read(args).map_err(SyscallError::from),
+                    "readMessage" => match h.read_message().map_err(SyscallError::from)? {
+                        Some((data, binary)) => Ok(vec![Value::from(data), Value::Bool(binary)]),
+                        None => Ok(vec![Value::Nil]),
+                    },
+                    "closeReason" => Ok(match h.close_info() {
+                        Some((code, reason)) => vec![
+                            code.map_or(Value::Nil, Value::from),
+                            reason.as_deref().map_or(Value::Nil, Value::from),
+                        ],
+                        None => vec![],
+                    }),
                     "write" => h.write(args).map(|()| vec![]).map_err(SyscallError::from),
                     "close" => h.close(now).map(|()| vec![]).map_err(SyscallError::from),
                     _ => Err(no_method()),

@@ -14,7 +14,7 @@
 //! same transcript and trace.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -305,6 +305,10 @@ enum Stop {
 /// Every Lua computer of a run.
 pub struct LuaHost {
     computers: BTreeMap<NodeId, Computer>,
+    /// `(ready_at, node)` of every computer with work, so a run never scans them all.
+    ready: BTreeSet<(Instant, NodeId)>,
+    /// Non-daemon programs still running.
+    running: usize,
     timers: BTreeMap<(Instant, u64), (NodeId, u32, u64)>,
     timer_seq: u64,
     limits: Limits,
@@ -348,6 +352,8 @@ impl LuaHost {
     pub fn new(limits: Limits) -> Self {
         LuaHost {
             computers: BTreeMap::new(),
+            ready: BTreeSet::new(),
+            running: 0,
             timers: BTreeMap::new(),
             timer_seq: 0,
             limits,
@@ -420,6 +426,10 @@ impl LuaHost {
                 queue: VecDeque::new(),
             },
         );
+        if !spec.daemon {
+            self.running += 1;
+        }
+        self.ready.insert((Instant::ZERO, node));
         let outcome = Outcome {
             node: name.to_string(),
             spec,
@@ -473,13 +483,27 @@ impl LuaHost {
         else {
             return;
         };
+        let before = c.ready_at;
         c.push_event(ev.pid, name, params, ev.at);
+        let after = c.ready_at;
+        self.reindex(ev.node, before, after);
+    }
+
+    fn reindex(&mut self, node: NodeId, before: Option<Instant>, after: Option<Instant>) {
+        if before != after {
+            if let Some(t) = before {
+                self.ready.remove(&(t, node));
+            }
+            if let Some(t) = after {
+                self.ready.insert((t, node));
+            }
+        }
     }
 
     /// The earliest instant some program needs to run (a due timer or pending events).
     pub fn next_wake(&self) -> Option<Instant> {
         let t = self.timers.keys().next().map(|k| k.0);
-        let r = self.computers.values().filter_map(|c| c.ready_at).min();
+        let r = self.ready.iter().next().map(|k| k.0);
         [t, r].into_iter().flatten().min()
     }
 
@@ -490,9 +514,7 @@ impl LuaHost {
 
     /// Whether every non-daemon program has ended.
     pub fn finished(&self) -> bool {
-        self.computers
-            .values()
-            .all(|c| c.outcome.spec.daemon || c.outcome.ending != Ending::Running)
+        self.running == 0
     }
 
     /// Takes the transcript lines produced since the last call.
@@ -517,26 +539,35 @@ impl LuaHost {
                 c.timers.remove(&id);
                 let mut p = Table::with_capacity(1);
                 p.set("id", Value::from(id));
+                let before = c.ready_at;
                 if let (Ok(name), Ok(params)) = (
                     c.lua.create_string("timer"),
                     to_lua(&c.lua, &Value::Table(p)),
                 ) {
                     c.push_event(pid, mlua::Value::String(name), params, now);
                 }
+                let after = c.ready_at;
+                self.reindex(node, before, after);
             }
         }
         let due: Vec<NodeId> = self
-            .computers
-            .iter()
-            .filter(|(_, c)| c.ready_at.is_some_and(|t| t <= now))
-            .map(|(n, _)| *n)
+            .ready
+            .range(..=(now, NodeId::MAX))
+            .map(|(_, n)| *n)
             .collect();
         for node in due {
             let Some(mut c) = self.computers.remove(&node) else {
                 continue;
             };
+            let before = c.ready_at;
+            let was_running = !c.outcome.spec.daemon && c.outcome.ending == Ending::Running;
             c.run(world, self);
+            if was_running && c.outcome.ending != Ending::Running {
+                self.running -= 1;
+            }
+            let after = c.ready_at;
             self.computers.insert(node, c);
+            self.reindex(node, before, after);
         }
     }
 }
