@@ -129,7 +129,7 @@ impl Report {
             s.push_str(&format!(
                 "lua calls {:>10}  (syscalls and handle methods from Lua; {:.0}/s of the whole run)\n",
                 self.lua_syscalls,
-                self.lua_syscalls as f64 / secs
+                self.lua_syscalls as f64 / real
             ));
         }
         s
