@@ -587,7 +587,7 @@ pub fn run(
                 .filter(|&i| !acts[i].done() && acts[i].wake().is_some_and(|t| t <= now))
                 .collect();
             for ev in &evs {
-                b.lua.deliver(ev);
+                b.lua.deliver(&b.world, ev);
             }
             if evs.is_empty() && due.is_empty() && !b.lua.has_work(now) {
                 break;

@@ -77,6 +77,14 @@ assert(seen[1] == "thread:timer", "a thread of the process gets the same events"
 syscall.syslog({ module = "abi", level = "info" }, "logged", 42)
 local inner = coroutine.wrap(function() return syscall.getpid() + 1 end)
 assert(inner() == 2, "syscalls pass through a program's own coroutines")
+-- Handle objects carry the methods the stack's registry gives their kind.
+local d = syscall.connect("pdp://10.0.0.9:7")
+assert(d.localIP and d.transfer and d.read and not d.responseCode, "pdp methods")
+local r = syscall.connect("rednet://0.0.0.5")
+assert(r.read and r.write and not r.localIP, "rednet methods")
+local w = syscall.connect("http://nowhere/")
+assert(w.responseCode and w.responseHeaders and not w.transfer, "http methods")
+assert(d.id ~= r.id and type(d:status()) == "string")
 print("abi ok")
 syscall.exit(3)
 print("never")
@@ -157,10 +165,7 @@ fn an_infinite_loop_and_a_memory_bomb_stop_without_harming_the_others() {
                 "bomb.lua",
                 "local t = {}\nwhile true do t[#t + 1] = string.rep('x', 4096) .. #t end\n",
             ),
-            (
-                "ping.lua",
-                include_str!("../../../scenarios/programs/ping.lua"),
-            ),
+            ("ping.lua", include_str!("../scenarios/programs/ping.lua")),
         ],
     );
     let text = format!(
@@ -380,7 +385,7 @@ fn the_readme_echo_program_works() {
             ("echo.lua", echo),
             (
                 "pdp_client.lua",
-                include_str!("../../../scenarios/programs/pdp_client.lua"),
+                include_str!("../scenarios/programs/pdp_client.lua"),
             ),
         ],
     );

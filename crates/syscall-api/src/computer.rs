@@ -425,11 +425,12 @@ impl Computer {
             if let NetEvent::Control { message, .. } = &e {
                 self.psp.handle_control(&control_report(message));
             }
-            let params = e.to_value();
-            if !params.is_nil() {
+            // An address collision has no `network_event` shape in Phoenix: it stays a
+            // statistic of the PIP layer.
+            if !matches!(e, NetEvent::AddressCollision { .. }) {
                 let subs: Vec<Pid> = self.netevent.iter().copied().collect();
                 for pid in subs {
-                    self.event(pid, Event::NetworkEvent(params.clone()));
+                    self.event(pid, Event::NetworkEvent(e.clone()));
                 }
             }
         }

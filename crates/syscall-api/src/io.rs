@@ -87,10 +87,11 @@ pub enum Event {
         /// The new handle.
         handle: HandleId,
     },
-    /// `network_event{…}`: a PIP event for a process that enabled `netevent` (a control
-    /// message with `type = "control"`, or a packet for another address). The table is passed
-    /// through as PIP builds it.
-    NetworkEvent(Value),
+    /// `network_event{…}`: a PIP event for a process that enabled `netevent`: a control
+    /// message ([`NetEvent::Control`](pip_core::NetEvent::Control), params
+    /// `{type = "control", messageType, error?, payload?, sender?}`) or a packet for another
+    /// address ([`NetEvent::Foreign`](pip_core::NetEvent::Foreign), params: the packet's table).
+    NetworkEvent(pip_core::NetEvent),
     /// `modem_message{device, channel, replyChannel, message, distance}`: a raw modem message
     /// on a channel the process listens to (see
     /// [`NetworkStack::raw_listen`]).
@@ -146,7 +147,7 @@ impl Event {
                 t.set("handle", Value::from(*handle));
                 Value::Table(t)
             }
-            Event::NetworkEvent(v) => v.clone(),
+            Event::NetworkEvent(e) => e.to_value(),
             Event::ModemMessage {
                 device,
                 channel,

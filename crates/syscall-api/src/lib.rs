@@ -74,7 +74,8 @@ pub use modem_value::{
 };
 pub use pip_core::ipnet::Ipv4Net;
 pub use pip_core::route::{Route, RouteAction, RouteTables};
-pub use pip_core::wire::MessageType;
+pub use pip_core::wire::{ControlMessage, MessageType};
+pub use pip_core::NetEvent;
 pub use pip_core::Stats as PipStats;
 pub use pip_core::{ConfigError, IpConfig, IpConfigChange};
 pub use psp_proto::{ConnStats, PspConfig, PspEndpoint, PspError, State as PspState};

@@ -1739,8 +1739,13 @@ mod tests {
                 ip: Some("10.0.0.2".into()),
                 handle: HandleId(2),
             },
-            Event::NetworkEvent(modem_value::table! {
-                "type" => "control", "messageType" => "pong", "sender" => "10.0.0.2"
+            Event::NetworkEvent(pip_core::NetEvent::Control {
+                sender: Some([10, 0, 0, 2].into()),
+                message: pip_core::wire::ControlMessage {
+                    message_type: pip_core::wire::MessageType::Pong,
+                    error: Some("x".into()),
+                    payload: None,
+                },
             }),
             Event::ModemMessage {
                 device: "/top".into(),

@@ -24,7 +24,8 @@ use mlua::{
 use modem_value::lua::{convert, HostValue, LuaHeap, Policy};
 use modem_value::{Duration, Instant, LuaStr, RandomSource, SplitMix64, Table, Value};
 use phoenix_netsim::{EventRecord, NodeId, World};
-use syscall_api::NetworkStack;
+use syscall_api::io::HandleId;
+use syscall_api::{registry, HandleKind, NetworkStack};
 
 const PRELUDE: &str = include_str!("prelude.lua");
 
@@ -33,51 +34,51 @@ const PRELUDE: &str = include_str!("prelude.lua");
 pub const BUILTIN_PROGRAMS: &[(&str, &str)] = &[
     (
         "programs/ping.lua",
-        include_str!("../../../../scenarios/programs/ping.lua"),
+        include_str!("../../scenarios/programs/ping.lua"),
     ),
     (
         "programs/psp_server.lua",
-        include_str!("../../../../scenarios/programs/psp_server.lua"),
+        include_str!("../../scenarios/programs/psp_server.lua"),
     ),
     (
         "programs/psp_client.lua",
-        include_str!("../../../../scenarios/programs/psp_client.lua"),
+        include_str!("../../scenarios/programs/psp_client.lua"),
     ),
     (
         "programs/pdp_echo.lua",
-        include_str!("../../../../scenarios/programs/pdp_echo.lua"),
+        include_str!("../../scenarios/programs/pdp_echo.lua"),
     ),
     (
         "programs/pdp_client.lua",
-        include_str!("../../../../scenarios/programs/pdp_client.lua"),
+        include_str!("../../scenarios/programs/pdp_client.lua"),
     ),
     (
         "programs/rednet_chat.lua",
-        include_str!("../../../../scenarios/programs/rednet_chat.lua"),
+        include_str!("../../scenarios/programs/rednet_chat.lua"),
     ),
     (
         "programs/name_server.lua",
-        include_str!("../../../../scenarios/programs/name_server.lua"),
+        include_str!("../../scenarios/programs/name_server.lua"),
     ),
     (
         "programs/name_lookup.lua",
-        include_str!("../../../../scenarios/programs/name_lookup.lua"),
+        include_str!("../../scenarios/programs/name_lookup.lua"),
     ),
     (
         "programs/http_server.lua",
-        include_str!("../../../../scenarios/programs/http_server.lua"),
+        include_str!("../../scenarios/programs/http_server.lua"),
     ),
     (
         "programs/http_client.lua",
-        include_str!("../../../../scenarios/programs/http_client.lua"),
+        include_str!("../../scenarios/programs/http_client.lua"),
     ),
     (
         "programs/lib/bytes.lua",
-        include_str!("../../../../scenarios/programs/lib/bytes.lua"),
+        include_str!("../../scenarios/programs/lib/bytes.lua"),
     ),
     (
         "programs/neighbour.lua",
-        include_str!("../../../../scenarios/programs/neighbour.lua"),
+        include_str!("../../scenarios/programs/neighbour.lua"),
     ),
 ];
 
@@ -279,8 +280,8 @@ const MAX_QUEUE: usize = 4096;
 struct Computer {
     lua: Lua,
     k_handle: Function,
-    k_event: Function,
-    k_kind: Function,
+    /// Method names per handle kind (`None`: a handle already gone), as Lua sequences.
+    method_names: BTreeMap<Option<HandleKind>, mlua::Table>,
     name: String,
     node: NodeId,
     shared: Rc<Shared>,
@@ -395,12 +396,7 @@ impl LuaHost {
         });
         let k = install(&lua, &shared).map_err(lua_err)?;
         let get = |n: &str| k.get::<Function>(n).map_err(lua_err);
-        let (k_handle, k_event, k_kind, k_program) = (
-            get("handle")?,
-            get("event")?,
-            get("kind_of")?,
-            get("program")?,
-        );
+        let (k_handle, k_program) = (get("handle")?, get("program")?);
         let (main, err): (Option<Function>, Option<String>) = k_program
             .call((source, spec.path.as_str()))
             .map_err(lua_err)?;
@@ -442,8 +438,7 @@ impl LuaHost {
             Computer {
                 lua,
                 k_handle,
-                k_event,
-                k_kind,
+                method_names: BTreeMap::new(),
                 name: name.to_string(),
                 node,
                 shared,
@@ -465,24 +460,30 @@ impl LuaHost {
         self.computers.is_empty()
     }
 
-    /// Hands a world event to the process it is for (if it is a Lua process).
-    pub fn deliver(&mut self, ev: &EventRecord) {
+    /// Hands a world event to the process it is for (if it is a Lua process); a
+    /// `network_request`'s handle becomes a handle object.
+    pub fn deliver(&mut self, world: &World, ev: &EventRecord) {
         let Some(c) = self.computers.get_mut(&ev.node) else {
             return;
         };
         if !c.procs.contains_key(&ev.pid) {
             return;
         }
-        let params = match to_lua(&c.lua, &ev.params) {
-            Ok(p) => p,
-            Err(_) => return,
-        };
-        let Ok((name, params)) = c
-            .k_event
-            .call::<(mlua::Value, mlua::Value)>((ev.name, params))
-        else {
+        let Ok(params) = to_lua(&c.lua, &ev.params) else {
             return;
         };
+        if let (mlua::Value::Table(t), "network_request") = (&params, ev.name) {
+            if let Ok(Some(id)) = t.get::<Option<f64>>("handle") {
+                let Ok(h) = c.handle_object(world, id) else {
+                    return;
+                };
+                let _ = t.set("handle", h);
+            }
+        }
+        let Ok(name) = c.lua.create_string(ev.name) else {
+            return;
+        };
+        let name = mlua::Value::String(name);
         let before = c.ready_at;
         c.push_event(ev.pid, name, params, ev.at);
         let after = c.ready_at;
@@ -573,6 +574,29 @@ impl LuaHost {
 }
 
 impl Computer {
+    /// The handle object of handle `id`, with the methods the stack's registry gives its kind.
+    fn handle_object(&mut self, world: &World, id: f64) -> mlua::Result<mlua::Value> {
+        let kind = world
+            .computer(self.node)
+            .and_then(|c| c.handle_kind(HandleId(id as u64)));
+        let names = match self.method_names.get(&kind) {
+            Some(t) => t.clone(),
+            None => {
+                let t = match kind {
+                    Some(k) => self
+                        .lua
+                        .create_sequence_from(registry::methods_of(k).map(|m| m.name))?,
+                    None => self
+                        .lua
+                        .create_sequence_from(["status", "read", "write", "close"])?,
+                };
+                self.method_names.insert(kind, t.clone());
+                t
+            }
+        };
+        self.k_handle.call((id, names))
+    }
+
     fn push_event(&mut self, pid: u32, name: mlua::Value, params: mlua::Value, at: Instant) {
         let Some(p) = self.procs.get_mut(&pid) else {
             return;
@@ -949,11 +973,7 @@ impl Computer {
                 let mut out = self.results(&r)?.unwrap_or_default();
                 if name == "connect" {
                     if let Some(mlua::Value::Number(id)) = out.first().cloned() {
-                        let kind: mlua::Value = self
-                            .k_kind
-                            .call(args.first().cloned().unwrap_or(mlua::Value::Nil))
-                            .map_err(lua_err)?;
-                        out[0] = self.k_handle.call((id, kind)).map_err(lua_err)?;
+                        out[0] = self.handle_object(world, id).map_err(lua_err)?;
                     }
                 }
                 Ok(Some(out))
