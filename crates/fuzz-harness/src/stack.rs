@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use arbitrary::{Result, Unstructured};
 use modem_value::{table, Duration, Value};
 use phoenix_netsim::{Medium, ModemKind, Position, World};
-use syscall_api::{ComputerConfig, NetworkStack, SYSCALLS};
+use syscall_api::{ComputerConfig, NetworkStack};
 
 /// The targets of this module, by name.
 pub const TARGETS: &[(&str, crate::Target)] = &[("stack_world", stack_world)];
@@ -83,7 +83,8 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         let pid = u.int_in_range(1u32..=3)?;
         match u.int_in_range(0..=3)? {
             0 => {
-                let name = *u.choose(SYSCALLS)?;
+                let names: Vec<&str> = syscall_api::syscall_names().collect();
+                let name = *u.choose(&names)?;
                 let args: Vec<Value> = (0..u.int_in_range(0..=3)?)
                     .map(|_| arg(u))
                     .collect::<Result<_>>()?;

@@ -511,10 +511,12 @@ fn output_line(o: Output) -> Value {
         Output::CloseChannel { device, channel } => {
             table! {"out" => "close", "device" => device.as_str(), "channel" => channel}
         }
-        Output::Event { pid, name, params } => {
+        Output::Event { pid, event } => {
+            let (name, params) = event.into_lua();
             table! {"out" => "event", "pid" => pid, "name" => name, "params" => params}
         }
         Output::HearAll { device } => table! {"out" => "hear_all", "device" => device.as_str()},
         Output::Tcp(r) => tcp::request_line(r),
+        other => table! {"out" => "other", "debug" => format!("{other:?}")},
     }
 }

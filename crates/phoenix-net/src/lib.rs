@@ -18,6 +18,7 @@
 
 pub mod activity;
 pub mod host;
+pub mod lua;
 pub mod realnet;
 mod runner;
 pub mod scenario;

@@ -122,6 +122,13 @@ fn sim(args: SimArgs) -> ExitCode {
     let options = RunOptions {
         seed: args.seed,
         trace: args.trace.is_some(),
+        // Program paths are relative to the scenario's folder; the built-in scenario's programs
+        // are built into the binary.
+        folder: args.scenario.as_ref().map(|f| {
+            f.parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default()
+        }),
     };
     // Everything that can be wrong is found before the first line goes to stdout.
     if let Err(e) = check(&scenario, &options) {

@@ -11,9 +11,8 @@ use phoenix_netsim::{
 use rednet_codec::Delivered;
 use syscall_api::ComputerConfig;
 
-use crate::activity::{
-    Activity, Cx, DnsLookup, Http, Pdp, Ping, PspTransfer, RednetChat, RednetSide,
-};
+use crate::activity::{Activity, Cx, DnsLookup, PspTransfer, RednetChat};
+use crate::lua::{Ending, Files, Limits, LuaHost, ProgramSpec};
 use crate::scenario::{ActivitySpec, ModemSpec, NodeKind, Scenario, ScenarioError};
 
 /// How to run.
@@ -23,13 +22,16 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Record every transmit as a JSON line.
     pub trace: bool,
+    /// The folder `program` paths (and `require`) are relative to; `None` means the programs
+    /// built into the binary (those of the repository's `scenarios/`).
+    pub folder: Option<std::path::PathBuf>,
 }
 
 /// The outcome of one activity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActivityResult {
-    /// Its kind.
-    pub kind: &'static str,
+    /// Its kind (an activity kind, or a program's file name without `.lua`).
+    pub kind: String,
     /// Whether it succeeded.
     pub ok: bool,
     /// Its result line.
@@ -59,6 +61,8 @@ pub struct Report {
     pub real: std::time::Duration,
     /// Process events raised.
     pub events: u64,
+    /// Syscalls and handle method calls made by Lua programs.
+    pub lua_syscalls: u64,
     /// The trace (JSON lines), if asked for.
     pub trace: Vec<String>,
 }
@@ -74,12 +78,16 @@ impl Report {
         let mut s = String::new();
         let mut groups: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
         for r in &self.results {
-            let g = groups.entry(r.kind).or_default();
+            let g = groups.entry(r.kind.as_str()).or_default();
             g.0 += 1;
             g.1 += usize::from(r.ok);
         }
         s.push_str("activity        result\n");
-        for r in self.results.iter().filter(|r| groups[r.kind].0 <= 8) {
+        for r in self
+            .results
+            .iter()
+            .filter(|r| groups[r.kind.as_str()].0 <= 8)
+        {
             s.push_str(&format!(
                 "{:<15} {} {}\n",
                 r.kind,
@@ -136,9 +144,42 @@ struct Built {
     ips: BTreeMap<String, String>,
     kinds: BTreeMap<String, NodeKind>,
     crowds: BTreeMap<String, Vec<String>>,
+    lua: LuaHost,
 }
 
-fn build(scn: &Scenario, seed: u64) -> Result<Built, ScenarioError> {
+/// A scenario's program fields as a [`ProgramSpec`] (`None` without `program`).
+fn program_spec(
+    program: &Option<String>,
+    args: &[toml::Value],
+    root: bool,
+    daemon: bool,
+    expect: &Option<String>,
+) -> Result<Option<ProgramSpec>, ScenarioError> {
+    let Some(path) = program else {
+        return Ok(None);
+    };
+    let args = args
+        .iter()
+        .map(|a| match a {
+            toml::Value::String(s) => Ok(Value::from(s.as_str())),
+            toml::Value::Integer(i) => Ok(Value::Num(*i as f64)),
+            toml::Value::Float(f) => Ok(Value::Num(*f)),
+            toml::Value::Boolean(b) => Ok(Value::Bool(*b)),
+            other => Err(ScenarioError::Invalid(format!(
+                "{path}: argument {other} is not a string, number or boolean"
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(ProgramSpec {
+        path: path.clone(),
+        args,
+        root,
+        daemon,
+        expect: expect.clone(),
+    }))
+}
+
+fn build(scn: &Scenario, seed: u64, files: &Files) -> Result<Built, ScenarioError> {
     let link = LinkModel {
         loss: scn.link.loss,
         duplicate: scn.link.duplicate,
@@ -154,6 +195,11 @@ fn build(scn: &Scenario, seed: u64) -> Result<Built, ScenarioError> {
         ips: BTreeMap::new(),
         kinds: BTreeMap::new(),
         crowds: BTreeMap::new(),
+        lua: LuaHost::new(Limits {
+            instructions: scn.lua.instructions,
+            memory: usize::try_from(scn.lua.memory_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
+            ..Limits::default()
+        }),
     };
     let bad = |m: String| ScenarioError::Invalid(m);
     for n in &scn.nodes {
@@ -218,6 +264,17 @@ fn build(scn: &Scenario, seed: u64) -> Result<Built, ScenarioError> {
             NodeKind::Repeater => world.add_repeater(n.id, &refs, node_seed),
             NodeKind::Craftos => world.add_craftos(n.id, &refs, node_seed),
         };
+        if let Some(spec) = program_spec(&n.program, &n.args, n.root, n.daemon, &n.expect)? {
+            if n.kind != NodeKind::Phoenix {
+                return Err(bad(format!(
+                    "{}: only Phoenix computers run programs",
+                    n.name
+                )));
+            }
+            b.lua
+                .add(node, &n.name, spec, files, node_seed.rotate_left(29))
+                .map_err(|e| bad(format!("{}: {e}", n.name)))?;
+        }
         b.names.insert(n.name.clone(), node);
         b.ids.insert(n.name.clone(), n.id);
         b.kinds.insert(n.name.clone(), n.kind);
@@ -238,7 +295,13 @@ fn build(scn: &Scenario, seed: u64) -> Result<Built, ScenarioError> {
             let x = rng.unit_f64() * c.side;
             let z = rng.unit_f64() * c.side;
             let kind = ModemKind::Wireless(Position::new(x, 64.0, z));
-            let node = world.add_computer(sim_config(id), &[("/top", kind)], &name, rng.next_u64());
+            let node_seed = rng.next_u64();
+            let node = world.add_computer(sim_config(id), &[("/top", kind)], &name, node_seed);
+            if let Some(spec) = program_spec(&c.program, &c.args, c.root, c.daemon, &c.expect)? {
+                b.lua
+                    .add(node, &name, spec, files, node_seed.rotate_left(29))
+                    .map_err(|e| bad(format!("{name}: {e}")))?;
+            }
             world
                 .syscall(
                     node,
@@ -295,13 +358,6 @@ fn activities(
             .copied()
             .ok_or_else(|| ScenarioError::Invalid(format!("no node named {n}")))
     };
-    let phoenix = |n: &str| -> Result<NodeId, ScenarioError> {
-        match b.kinds.get(n) {
-            Some(NodeKind::Phoenix) => node(n),
-            None => node(n),
-            _ => Err(ScenarioError::Invalid(format!("{n} is not a Phoenix node"))),
-        }
-    };
     let ip_of = |n: &str| {
         b.ips
             .get(n)
@@ -311,61 +367,6 @@ fn activities(
     let mut rng = SplitMix64::new(seed ^ 0x5eed);
     for a in &scn.activities {
         match a {
-            ActivitySpec::Ping {
-                at_ms,
-                from,
-                to,
-                count,
-            } => out.push(Box::new(Ping {
-                node: phoenix(from)?,
-                name: from.clone(),
-                pid: next_pid(),
-                to: to.clone(),
-                count: *count,
-                start: Instant::from_millis(*at_ms),
-                started: false,
-                sent: 0,
-                next_send: None,
-                outstanding: BTreeMap::new(),
-                replies: 0,
-                rtts: Vec::new(),
-            })),
-            ActivitySpec::PspTransfer {
-                at_ms,
-                from,
-                to,
-                port,
-                bytes,
-                chunk,
-            } => out.push(Box::new(PspTransfer::new(
-                "psp_transfer",
-                (phoenix(from)?, next_pid(), from.clone()),
-                (phoenix(to)?, next_pid(), to.clone()),
-                ip_of(to)?,
-                *port,
-                payload(*bytes, rng.next_u64()),
-                *chunk,
-                Instant::from_millis(*at_ms),
-            ))),
-            ActivitySpec::Pdp {
-                at_ms,
-                from,
-                to,
-                port,
-                messages,
-            } => out.push(Box::new(Pdp {
-                client: (phoenix(from)?, next_pid(), from.clone()),
-                server: (phoenix(to)?, next_pid(), to.clone()),
-                server_ip: ip_of(to)?,
-                port: *port,
-                messages: messages.clone(),
-                start: Instant::from_millis(*at_ms),
-                started: false,
-                handle: None,
-                pseudo: Vec::new(),
-                acks: Vec::new(),
-                give_up: None,
-            })),
             ActivitySpec::RednetChat {
                 at_ms,
                 from,
@@ -373,24 +374,27 @@ fn activities(
                 protocol,
                 messages,
             } => {
-                let mut side = |n: &str| -> Result<(RednetSide, u32, String), ScenarioError> {
+                let side = |n: &str| -> Result<(Option<NodeId>, u32, String), ScenarioError> {
                     let id = b
                         .ids
                         .get(n)
                         .copied()
                         .ok_or_else(|| ScenarioError::Invalid(format!("no node named {n}")))?;
-                    let s = match b.kinds.get(n) {
-                        Some(NodeKind::Phoenix) => RednetSide::Phoenix {
-                            node: node(n)?,
-                            pid: next_pid(),
-                        },
-                        Some(NodeKind::Craftos) => RednetSide::CraftOs { node: node(n)? },
+                    let craftos = match b.kinds.get(n) {
+                        Some(NodeKind::Craftos) => Some(node(n)?),
+                        Some(NodeKind::Phoenix) => None,
                         _ => return Err(ScenarioError::Invalid(format!("{n} cannot chat"))),
                     };
-                    Ok((s, id, n.to_string()))
+                    Ok((craftos, id, n.to_string()))
                 };
                 let from = side(from)?;
                 let to = side(to)?;
+                if from.0.is_none() && to.0.is_none() {
+                    return Err(ScenarioError::Invalid(format!(
+                        "rednet_chat {} → {}: Phoenix computers chat with Lua programs",
+                        from.2, to.2
+                    )));
+                }
                 out.push(Box::new(RednetChat {
                     from,
                     to,
@@ -398,8 +402,6 @@ fn activities(
                     messages: messages.clone(),
                     start: Instant::from_millis(*at_ms),
                     started: false,
-                    send_handle: None,
-                    recv_handle: None,
                     next: 0,
                     next_at: None,
                     received: Vec::new(),
@@ -430,24 +432,6 @@ fn activities(
                     poll_at: None,
                 }))
             }
-            ActivitySpec::Http {
-                at_ms,
-                from,
-                to,
-                port,
-                path,
-            } => out.push(Box::new(Http {
-                client: (phoenix(from)?, next_pid(), from.clone()),
-                server: (phoenix(to)?, next_pid(), to.clone()),
-                port: *port,
-                path: path.clone(),
-                start: Instant::from_millis(*at_ms),
-                started: false,
-                handle: None,
-                body: None,
-                code: None,
-                error: None,
-            })),
             ActivitySpec::PspMesh {
                 at_ms,
                 crowd,
@@ -500,9 +484,16 @@ const MAX_ROUNDS_PER_INSTANT: usize = 100_000;
 /// printing anything.
 pub fn check(scenario: &Scenario, options: &RunOptions) -> Result<(), ScenarioError> {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let b = build(scenario, seed)?;
+    let b = build(scenario, seed, &files_of(options))?;
     activities(scenario, &b, seed)?;
     Ok(())
+}
+
+fn files_of(options: &RunOptions) -> Files {
+    match &options.folder {
+        Some(d) => Files::Dir(d.clone()),
+        None => Files::Builtin,
+    }
 }
 
 /// Runs `scenario`; `progress` is called about once a second of wall time with a status line,
@@ -515,7 +506,7 @@ pub fn run(
 ) -> Result<Report, ScenarioError> {
     let started = WallClock::now();
     let seed = options.seed.unwrap_or(scenario.seed);
-    let mut b = build(scenario, seed)?;
+    let mut b = build(scenario, seed, &files_of(options))?;
     if options.trace {
         b.world.enable_trace();
     }
@@ -558,9 +549,14 @@ pub fn run(
             let due: Vec<usize> = (0..acts.len())
                 .filter(|&i| !acts[i].done() && acts[i].wake().is_some_and(|t| t <= now))
                 .collect();
-            if evs.is_empty() && due.is_empty() {
+            for ev in &evs {
+                b.lua.deliver(ev);
+            }
+            if evs.is_empty() && due.is_empty() && !b.lua.has_work(now) {
                 break;
             }
+            b.lua.run(&mut b.world);
+            log.extend(b.lua.take_log());
             events += evs.len() as u64;
             let mut cx = Cx {
                 world: &mut b.world,
@@ -583,7 +579,7 @@ pub fn run(
             line(*t, l);
         }
         printed = log.len();
-        if acts.iter().all(|a| a.done()) {
+        if acts.iter().all(|a| a.done()) && b.lua.finished() {
             break;
         }
         let next = acts
@@ -591,6 +587,7 @@ pub fn run(
             .filter(|a| !a.done())
             .filter_map(|a| a.wake())
             .chain(b.world.next_deadline())
+            .chain(b.lua.next_wake())
             .min();
         match next {
             Some(t) if t <= end => b.world.run_until(t.max(b.world.now())),
@@ -610,17 +607,50 @@ pub fn run(
             ));
         }
     }
-    let results = acts
-        .iter()
-        .map(|a| {
-            let (ok, detail) = a.result();
+    let mut results: Vec<ActivityResult> = b
+        .lua
+        .outcomes()
+        .into_iter()
+        .filter(|o| !o.spec.daemon || !o.ok())
+        .map(|o| {
+            let kind = o
+                .spec
+                .path
+                .rsplit('/')
+                .next()
+                .unwrap_or(&o.spec.path)
+                .trim_end_matches(".lua")
+                .to_string();
+            let detail = match &o.ending {
+                Ending::Crashed(e) => {
+                    format!("{}: stopped: {}", o.node, e.lines().next().unwrap_or(""))
+                }
+                Ending::Running if !o.spec.daemon => format!("{}: still running", o.node),
+                Ending::Exited(v) if v != "nil" && v != "true" && v != "0" => {
+                    format!("{}: exit {v}", o.node)
+                }
+                _ if o.spec.expect.is_some() && !o.expected_seen => format!(
+                    "{}: never printed {:?}",
+                    o.node,
+                    o.spec.expect.clone().unwrap_or_default()
+                ),
+                _ => format!("{}: {}", o.node, o.last_line.clone().unwrap_or_default()),
+            };
             ActivityResult {
-                kind: a.kind(),
-                ok: ok && a.done(),
+                ok: o.ok(),
+                kind,
                 detail,
             }
         })
         .collect();
+    results.extend(acts.iter().map(|a| {
+        let (ok, detail) = a.result();
+        ActivityResult {
+            kind: a.kind().to_string(),
+            ok: ok && a.done(),
+            detail,
+        }
+    }));
     let trace = b.world.trace().iter().map(|t| t.to_json_line()).collect();
     Ok(Report {
         name: scenario.name.clone(),
@@ -633,6 +663,7 @@ pub fn run(
         virtual_ms: b.world.now().as_millis(),
         real: started.elapsed(),
         events,
+        lua_syscalls: b.lua.syscalls,
         trace,
     })
 }

@@ -55,6 +55,9 @@ pub struct Scenario {
     /// The computers.
     #[serde(default, rename = "node")]
     pub nodes: Vec<NodeSpec>,
+    /// Limits of the Lua programs.
+    #[serde(default)]
+    pub lua: LuaLimits,
     /// Generated computers.
     #[serde(default, rename = "crowd")]
     pub crowds: Vec<Crowd>,
@@ -83,6 +86,37 @@ pub struct Link {
     /// Most milliseconds per copy.
     #[serde(default)]
     pub latency_max_ms: u64,
+}
+
+/// `[lua]`: limits of every computer's Lua state.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LuaLimits {
+    /// VM instructions a process may run per wake-up (default 2 000 000).
+    #[serde(default = "default_instructions")]
+    pub instructions: u64,
+    /// Kibibytes a computer's programs may allocate (default 16 384).
+    #[serde(default = "default_memory_kb")]
+    pub memory_kb: u64,
+}
+
+impl Default for LuaLimits {
+    fn default() -> Self {
+        LuaLimits {
+            instructions: default_instructions(),
+            memory_kb: default_memory_kb(),
+        }
+    }
+}
+
+fn default_instructions() -> u64 {
+    2_000_000
+}
+fn default_memory_kb() -> u64 {
+    16 * 1024
+}
+fn default_true() -> bool {
+    true
 }
 
 /// What runs on a node.
@@ -123,6 +157,21 @@ pub struct NodeSpec {
     /// Rednet DNS names it answers for (Phoenix nodes).
     #[serde(default)]
     pub dns: Vec<DnsSpec>,
+    /// A Lua program (a file relative to the scenario's folder, e.g. `programs/ping.lua`).
+    #[serde(default)]
+    pub program: Option<String>,
+    /// Arguments of the program's main function (strings, numbers, booleans).
+    #[serde(default)]
+    pub args: Vec<toml::Value>,
+    /// Whether the program may make root-only syscalls (default true).
+    #[serde(default = "default_true")]
+    pub root: bool,
+    /// A daemon program is not waited for and only reported when it fails.
+    #[serde(default)]
+    pub daemon: bool,
+    /// A substring of a line the program must print to succeed.
+    #[serde(default)]
+    pub expect: Option<String>,
 }
 
 /// One modem and where it is.
@@ -201,59 +250,30 @@ pub struct Crowd {
     pub netmask: u8,
     /// Side of the square area (blocks) the wireless modems are spread over.
     pub side: f64,
+    /// A Lua program (a file relative to the scenario's folder, e.g. `programs/ping.lua`).
+    #[serde(default)]
+    pub program: Option<String>,
+    /// Arguments of the program's main function (strings, numbers, booleans).
+    #[serde(default)]
+    pub args: Vec<toml::Value>,
+    /// Whether the program may make root-only syscalls (default true).
+    #[serde(default = "default_true")]
+    pub root: bool,
+    /// A daemon program is not waited for and only reported when it fails.
+    #[serde(default)]
+    pub daemon: bool,
+    /// A substring of a line the program must print to succeed.
+    #[serde(default)]
+    pub expect: Option<String>,
 }
 
 /// `[[activity]]`: a scripted program run by the simulator.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ActivitySpec {
-    /// `ping`: `netcontrol` pings every second, pongs and unreachables reported.
-    Ping {
-        /// Start time.
-        #[serde(default)]
-        at_ms: u64,
-        /// Pinging node.
-        from: String,
-        /// Target IP.
-        to: String,
-        /// Probes.
-        #[serde(default = "three")]
-        count: u32,
-    },
-    /// `psp_transfer`: `to` listens, `from` connects and sends `bytes` in `chunk`-byte writes,
-    /// then closes; the receiver checks every byte.
-    PspTransfer {
-        /// Start time.
-        #[serde(default)]
-        at_ms: u64,
-        /// Client node.
-        from: String,
-        /// Server node.
-        to: String,
-        /// Port.
-        port: u16,
-        /// Bytes to send.
-        bytes: usize,
-        /// Bytes per write (one PSP message each).
-        #[serde(default = "default_chunk")]
-        chunk: usize,
-    },
-    /// `pdp`: each message is a datagram; the listener answers each with `ack:<message>`.
-    Pdp {
-        /// Start time.
-        #[serde(default)]
-        at_ms: u64,
-        /// Client node.
-        from: String,
-        /// Server node.
-        to: String,
-        /// Port.
-        port: u16,
-        /// Messages.
-        messages: Vec<String>,
-    },
-    /// `rednet_chat`: `from` sends each message to `to` (Phoenix rednet handles or CraftOS
-    /// rednet), half a second apart.
+    /// `rednet_chat`: the CraftOS side(s) of a chat: a CraftOS `from` sends each message to
+    /// `to` half a second apart; a CraftOS `to` receives and checks them. A Phoenix side is its
+    /// Lua program's job.
     RednetChat {
         /// Start time.
         #[serde(default)]
@@ -281,22 +301,6 @@ pub enum ActivitySpec {
         #[serde(default)]
         hostname: Option<String>,
     },
-    /// `http`: `to` serves `listen("http://<to>:<port>")`, `from` fetches `path`.
-    Http {
-        /// Start time.
-        #[serde(default)]
-        at_ms: u64,
-        /// Client node.
-        from: String,
-        /// Server node.
-        to: String,
-        /// Port.
-        #[serde(default = "default_http_port")]
-        port: u16,
-        /// Path.
-        #[serde(default = "default_path")]
-        path: String,
-    },
     /// `psp_mesh`: `connections` PSP connections at once between random pairs of a crowd, each
     /// moving `bytes` bytes (scale runs).
     PspMesh {
@@ -315,18 +319,6 @@ pub enum ActivitySpec {
     },
 }
 
-fn three() -> u32 {
-    3
-}
-fn default_chunk() -> usize {
-    256
-}
-fn default_http_port() -> u16 {
-    80
-}
-fn default_path() -> String {
-    "/".into()
-}
 fn default_mesh_port() -> u16 {
     7000
 }

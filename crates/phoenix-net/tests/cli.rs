@@ -17,10 +17,16 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A scratch directory of this test binary, unique per test name.
+/// A scratch directory of this test binary, unique per test name, holding the ping program
+/// [`TINY`] runs.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("phoenix-net-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("ping.lua"),
+        include_str!("../../../scenarios/programs/ping.lua"),
+    )
+    .unwrap();
     dir
 }
 
@@ -34,18 +40,14 @@ name = "a"
 id = 1
 modems = [{ device = "/top", wireless = [0, 64, 0] }]
 ip = [{ device = "/top", ip = "192.168.1.1", netmask = 24 }]
+program = "ping.lua"
+args = ["192.168.1.2", 1]
 
 [[node]]
 name = "b"
 id = 2
 modems = [{ device = "/top", wireless = [10, 64, 0] }]
 ip = [{ device = "/top", ip = "192.168.1.2", netmask = 24 }]
-
-[[activity]]
-kind = "ping"
-from = "a"
-to = "192.168.1.2"
-count = 1
 "#;
 
 #[test]
@@ -156,7 +158,7 @@ fn progress_only_when_asked_off_a_terminal() {
 fn invalid_scenario_is_refused_before_any_output() {
     let dir = scratch("invalid");
     let file = dir.join("bad.toml");
-    std::fs::write(&file, TINY.replace("from = \"a\"", "from = \"nobody\"")).unwrap();
+    std::fs::write(&file, TINY.replace("\"ping.lua\"", "\"nobody.lua\"")).unwrap();
     let out = phoenix_net(&["sim", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
@@ -206,7 +208,7 @@ fn failed_activity_exits_with_status_1() {
     // Nobody answers at .9: the ping fails, the run completes.
     std::fs::write(
         &file,
-        TINY.replace("192.168.1.2\"\ncount", "192.168.1.9\"\ncount"),
+        TINY.replace("[\"192.168.1.2\", 1]", "[\"192.168.1.9\", 1]"),
     )
     .unwrap();
     let out = phoenix_net(&["sim", "--quiet", file.to_str().unwrap()]);

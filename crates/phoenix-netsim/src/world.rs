@@ -556,7 +556,8 @@ impl World {
                     let _ = self.medium.close(m, channel);
                 }
             }
-            Output::Event { pid, name, params } => {
+            Output::Event { pid, event } => {
+                let (name, params) = event.into_lua();
                 self.stats.events += 1;
                 self.events.push(EventRecord {
                     at: self.now,
@@ -574,6 +575,8 @@ impl World {
                 }
             }
             Output::Tcp(r) => self.tcp(node, r),
+            // Outputs added to the stack later have no counterpart in this medium yet.
+            _ => {}
         }
     }
 

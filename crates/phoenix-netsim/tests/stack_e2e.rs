@@ -3,7 +3,7 @@
 
 use modem_value::{table, Duration, Value};
 use phoenix_netsim::{EventRecord, Medium, ModemKind, NodeId, Position, World};
-use syscall_api::ComputerConfig;
+use syscall_api::{ComputerConfig, NetworkStack};
 
 const ROOT: bool = true;
 

@@ -7,8 +7,14 @@
 
 use modem_value::{Kind, LuaStr, Table, Value};
 
-/// A syscall's failure; `Display` is the exact text the program's `pcall` sees.
+/// A syscall's or handle method's failure; `Display` is the exact text the program's `pcall`
+/// sees.
+///
+/// Errors of the layers below keep their own type ([`Psp`](SyscallError::Psp),
+/// [`Config`](SyscallError::Config), [`Uri`](SyscallError::Uri), ...) so a Rust host can match on
+/// them; the table in [`crate::reference`](mod@crate::reference) lists which call raises which text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SyscallError {
     /// Argument `n` (1-based) has the wrong type.
     #[error("bad argument #{n} (expected {expected}, got {got})")]
@@ -27,6 +33,12 @@ pub enum SyscallError {
         n: usize,
         /// What was passed.
         option: String,
+    },
+    /// Argument `n` is a number outside the range the call accepts.
+    #[error("bad argument #{n} (number out of range)")]
+    OutOfRange {
+        /// 1-based position.
+        n: usize,
     },
     /// A field of an options table has the wrong type.
     #[error("bad field '{field}' (expected {expected}, got {got})")]
@@ -49,13 +61,80 @@ pub enum SyscallError {
     /// A root-only syscall called by a non-root process.
     #[error("Permission denied")]
     PermissionDenied,
-    /// Any other error, with the kernel's text (e.g. `No such device`, `Route already exists`).
+    /// The syscall name is not one this stack serves.
+    #[error("No such syscall: {0}")]
+    NoSuchSyscall(String),
+    /// The handle's kind has no method of that name.
+    #[error("No such method")]
+    NoSuchMethod,
+    /// A device path that is not an interface of this computer.
+    #[error("No such device")]
+    NoSuchDevice,
+    /// A rednet `connect` on a computer without modems.
+    #[error("Could not find a modem")]
+    NoModem,
+    /// A rednet URI without a host.
+    #[error("Missing host")]
+    MissingHost,
+    /// A PSP/PDP `unlisten` URI without a port.
+    #[error("Missing port")]
+    MissingPort,
+    /// A port above 65535.
+    #[error("Invalid port")]
+    InvalidPort,
+    /// `listen` on an address no up interface has.
+    #[error("Address not available")]
+    AddressNotAvailable,
+    /// `listen("http://…")`/`listen("ws://…")` on a port already served.
+    #[error("Port already open")]
+    PortAlreadyOpen,
+    /// `unlisten` of a port a process outside the caller's family listens on.
+    #[error("Port open in another process")]
+    PortOwnedByOther,
+    /// A method on an HTTP server request whose connection has gone.
+    #[error("attempt to use a closed file")]
+    ClosedFile,
+    /// `connect` gave no handle: the Lua entry point returns `nil` and this message instead of
+    /// raising it (a WebSocket URL the client refuses, e.g. `Invalid scheme`).
+    #[error("{0}")]
+    Refused(String),
+    /// The URI did not parse or its scheme is not served.
+    #[error(transparent)]
+    Uri(#[from] crate::uri::UriError),
+    /// PIP configuration: interfaces, addresses, routes, ARP.
+    #[error(transparent)]
+    Config(#[from] pip_core::ConfigError),
+    /// PSP or PDP: ports, sockets, handle states.
+    #[error(transparent)]
+    Psp(#[from] psp_proto::PspError),
+    /// The handle table: unknown handle or too many.
+    #[error(transparent)]
+    Handle(#[from] crate::handles::HandleError),
+    /// An HTTP, WebSocket or rednet handle method refused in the handle's state.
+    #[error(transparent)]
+    Method(#[from] handle_fsm::HandleError),
+    /// `read`'s mode arguments.
+    #[error(transparent)]
+    Read(#[from] handle_fsm::ReadError),
+    /// Rednet (opening a modem, hosting a name).
+    #[error(transparent)]
+    Rednet(#[from] rednet_codec::RednetError),
+    /// `connect`'s HTTP/WebSocket options table.
+    #[error(transparent)]
+    Options(#[from] modem_value::DecodeError),
+    /// Any other error, with its text (for hosts and kernel modules that extend the stack).
     #[error("{0}")]
     Message(String),
 }
 
+impl From<pip_core::addr::AddrError> for SyscallError {
+    fn from(e: pip_core::addr::AddrError) -> Self {
+        SyscallError::Config(e.into())
+    }
+}
+
 impl SyscallError {
-    /// An error with the kernel's text.
+    /// An error with the given text ([`SyscallError::Message`]).
     pub fn msg(text: impl Into<String>) -> Self {
         SyscallError::Message(text.into())
     }

@@ -3,18 +3,18 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::Ipv4Addr;
 
-use modem_value::{Instant, RandomSource, SplitMix64, Table, Value};
+use modem_value::{Instant, RandomSource, SplitMix64, Value};
 use pip_core::wire::ControlMessage;
 use pip_core::{Device, NetEvent, PipStack, SendId, SendOptions, SendOutcome, StackConfig};
 use psp_proto::{
-    ChannelRequest, ControlKind, ControlReport, HandleId, PdpEndpoint, PspEndpoint, PspEvent,
-    SegmentContext,
+    ChannelRequest, ControlKind, ControlReport, HandleId, HandleStatus, PdpEndpoint, PspEndpoint,
+    PspEvent, SegmentContext,
 };
 use rednet_codec::{Endpoint, ModemId, ModemOp};
 
 use crate::channels::{ChannelRefs, Edge};
-use crate::handles::{HandleTable, Pid, ProcessTree};
-use crate::io::{Output, TcpEvent, TcpId};
+use crate::handles::{HandleTable, ProcessTree};
+use crate::io::{Event, ListenerId, Output, Pid, Status, TcpEvent, TcpId};
 use crate::kinds::Kind;
 use crate::uri::SchemeRegistry;
 use crate::web::Web;
@@ -37,6 +37,7 @@ pub const LOOPBACK: &str = pip_core::stack::LOOPBACK_DEVICE;
 
 /// How a computer is built.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ComputerConfig {
     /// `os.getComputerID()`.
     pub id: u32,
@@ -47,7 +48,7 @@ pub struct ComputerConfig {
     pub forwarding: bool,
     /// Router mode on a host that refused [`Output::HearAll`]: the transport ports (modem
     /// channels) to keep open for forwarding, opened in this order until the modem holds
-    /// [`MAX_OPEN_CHANNELS`]. See [`Computer::handle_hear_all_refused`].
+    /// [`MAX_OPEN_CHANNELS`]. See [`NetworkStack::handle_hear_all_refused`].
     pub forward_ports: Vec<u16>,
     /// Whether `listen("http://…")`/`listen("ws://…")` are available (CraftOS-PC's extension).
     pub http_server: bool,
@@ -73,6 +74,7 @@ impl ComputerConfig {
 
 /// Counters of what the stack did that the protocol layers do not count themselves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ComputerStats {
     /// Outputs dropped because the host did not drain them ([`MAX_QUEUED_OUTPUTS`]).
     pub outputs_dropped: u64,
@@ -120,6 +122,19 @@ pub struct Computer {
     /// open on each, least recently used first.
     limited: BTreeMap<Device, VecDeque<u16>>,
     out: VecDeque<Output>,
+}
+
+impl core::fmt::Debug for Computer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Computer")
+            .field("id", &self.id)
+            .field("now", &self.now)
+            .field("modems", &self.modems)
+            .field("handles", &self.handles.ids().count())
+            .field("queued_outputs", &self.out.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Computer {
@@ -180,9 +195,17 @@ impl Computer {
         self.id
     }
 
-    /// The PIP layer (read-only: statistics, routes, interfaces).
-    pub fn pip(&self) -> &PipStack<SplitMix64> {
-        &self.pip
+    /// The PIP layer's counters (packets sent, received, forwarded, and dropped by reason).
+    pub fn pip_stats(&self) -> &pip_core::Stats {
+        self.pip.stats()
+    }
+
+    /// The handles process `pid` owns, ascending.
+    pub fn handles_of(&self, pid: Pid) -> Vec<crate::io::HandleId> {
+        self.handles
+            .owned_by(pid)
+            .map(crate::io::HandleId)
+            .collect()
     }
 
     /// The PSP layer (read-only: connection states and statistics).
@@ -206,99 +229,8 @@ impl Computer {
         self.schemes.register(scheme)
     }
 
-    /// Records that process `pid` exists, started by `parent` (for the ownership rule).
-    pub fn spawn_process(&mut self, pid: Pid, parent: Option<Pid>) {
-        self.procs.spawn(pid, parent);
-    }
-
-    /// Process `pid` ended: its handles are closed and forgotten, its listeners and
-    /// subscriptions dropped.
-    pub fn exit_process(&mut self, now: Instant, pid: Pid) {
-        self.advance(now);
-        let ids: Vec<HandleId> = self.handles.owned_by(pid).collect();
-        for id in ids {
-            self.forget_handle(id);
-        }
-        self.netevent.remove(&pid);
-        let raw: Vec<(Device, u16)> = self
-            .raw
-            .iter()
-            .filter(|(_, s)| s.contains(&pid))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for (d, ch) in raw {
-            self.raw_listen(now, pid, d.as_str(), ch, false);
-        }
-        self.procs.exit(pid);
-        self.pump();
-    }
-
-    /// Starts (`on`) or stops raw `modem_message` delivery of `channel` on `device` to `pid`
-    /// (what `devlisten` plus `modem.open` give a Phoenix process). The channel stays open while
-    /// any listener holds it. Returns false for an unknown device.
-    pub fn raw_listen(
-        &mut self,
-        now: Instant,
-        pid: Pid,
-        device: &str,
-        channel: u16,
-        on: bool,
-    ) -> bool {
-        self.advance(now);
-        let Some(d) = self.modems.iter().find(|d| d.as_str() == device).cloned() else {
-            return false;
-        };
-        let key = (d.clone(), channel);
-        let set = self.raw.entry(key.clone()).or_default();
-        let changed = if on {
-            set.insert(pid)
-        } else {
-            set.remove(&pid)
-        };
-        if set.is_empty() {
-            self.raw.remove(&key);
-        }
-        if changed {
-            if on {
-                self.acquire(&d, channel);
-            } else {
-                self.release(&d, channel);
-            }
-        }
-        self.pump();
-        true
-    }
-
-    /// The host could not open `channel` on modem `device` (e.g. `Too many open channels`, the
-    /// 128-channel limit). As Phoenix does, time-wait PSP connections are reaped first (their
-    /// channels are released); the failure is then reported to PSP: a connecting client fails with
-    /// `message` (and sends the "could not open" RST), a listener stops using that modem. Every
-    /// user of that channel on that modem is forgotten, since the channel is not open.
-    pub fn handle_channel_failed(
-        &mut self,
-        now: Instant,
-        device: &str,
-        channel: u16,
-        message: &str,
-    ) {
-        self.advance(now);
-        let Some(d) = self.device(device) else {
-            return;
-        };
-        self.psp.reap_time_wait();
-        self.channels.forget(&d, channel);
-        self.psp.handle_channel_failed(&d, channel, message);
-        self.pump();
-    }
-
-    /// The host refused [`Output::HearAll`] for modem `device` (it delivers only open channels,
-    /// as a CC modem does). The router then opens [`ComputerConfig::forward_ports`] there, in
-    /// order, while the modem holds fewer than [`MAX_OPEN_CHANNELS`] channels, and from then on
-    /// holds open the reply channel of every packet it transmits on that modem, so replies to
-    /// a client's ephemeral port come back through it. Held reply channels share what is left
-    /// of the budget; when it is used up the least recently used held reply channel is closed
-    /// for the new one. Ignored when the computer is not a router or `device` is unknown.
-    pub fn handle_hear_all_refused(&mut self, now: Instant, device: &str) {
+    /// See [`NetworkStack::handle_hear_all_refused`].
+    pub(crate) fn hear_all_refused(&mut self, now: Instant, device: &str) {
         self.advance(now);
         let Some(d) = self.device(device) else {
             return;
@@ -322,7 +254,7 @@ impl Computer {
     }
 
     /// On a limited modem, keeps `channel` open as a reply channel (see
-    /// [`Computer::handle_hear_all_refused`]).
+    /// [`NetworkStack::handle_hear_all_refused`]).
     fn hold_reply_channel(&mut self, d: &Device, channel: u16) {
         let Some(held) = self.limited.get_mut(d) else {
             return;
@@ -359,9 +291,7 @@ impl Computer {
         hostname: &str,
     ) -> Result<(), SyscallError> {
         self.advance(now);
-        self.rednet
-            .host(now, protocol.into(), hostname.into())
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        self.rednet.host(now, protocol.into(), hostname.into())?;
         self.pump();
         Ok(())
     }
@@ -378,14 +308,14 @@ impl Computer {
         self.out.push_back(o);
     }
 
-    pub(crate) fn event(&mut self, pid: Pid, name: &'static str, params: Value) {
-        self.push(Output::Event { pid, name, params });
+    pub(crate) fn event(&mut self, pid: Pid, event: Event) {
+        self.push(Output::Event { pid, event });
     }
 
     /// An event about handle `id` for its owner (dropped if the handle is gone).
-    pub(crate) fn handle_event(&mut self, id: HandleId, name: &'static str, params: Value) {
+    pub(crate) fn handle_event(&mut self, id: HandleId, event: Event) {
         if let Some(pid) = self.handles.owner(id) {
-            self.event(pid, name, params);
+            self.event(pid, event);
         }
     }
 
@@ -499,7 +429,7 @@ impl Computer {
             if !params.is_nil() {
                 let subs: Vec<Pid> = self.netevent.iter().copied().collect();
                 for pid in subs {
-                    self.event(pid, "network_event", params.clone());
+                    self.event(pid, Event::NetworkEvent(params.clone()));
                 }
             }
         }
@@ -588,11 +518,31 @@ impl Computer {
     }
 
     fn transport_event(&mut self, e: PspEvent) {
-        let id = match &e {
-            PspEvent::StatusChange { id, .. } | PspEvent::DataReady { id } => *id,
-            PspEvent::NetworkRequest { handle, .. } => *handle,
+        let (id, event) = match e {
+            PspEvent::StatusChange { id, status, error } => (
+                id,
+                Event::HandleStatusChange {
+                    id: id.into(),
+                    status: match status {
+                        HandleStatus::Connecting => Status::Connecting,
+                        HandleStatus::Open => Status::Open,
+                        HandleStatus::Closed => Status::Closed,
+                        HandleStatus::Error => Status::Error,
+                    },
+                    error,
+                },
+            ),
+            PspEvent::DataReady { id } => (id, Event::HandleDataReady { id: id.into() }),
+            PspEvent::NetworkRequest { uri, ip, handle } => (
+                handle,
+                Event::NetworkRequest {
+                    uri,
+                    ip: Some(ip.to_string()),
+                    handle: handle.into(),
+                },
+            ),
         };
-        self.handle_event(id, e.name(), e.params());
+        self.handle_event(id, event);
     }
 
     fn pump_rednet(&mut self) -> bool {
@@ -682,15 +632,15 @@ impl NetworkStack for Computer {
         }
         if let Some(pids) = self.raw.get(&(d.clone(), channel)) {
             let pids: Vec<Pid> = pids.iter().copied().collect();
-            let mut t = Table::with_capacity(5);
-            t.set("device", Value::from(device));
-            t.set("channel", Value::from(channel));
-            t.set("replyChannel", Value::from(reply_channel));
-            t.set("message", message.clone());
-            t.set("distance", distance.map_or(Value::Nil, Value::Num));
-            let params = Value::Table(t);
+            let event = Event::ModemMessage {
+                device: device.to_string(),
+                channel,
+                reply_channel,
+                message: message.clone(),
+                distance,
+            };
             for pid in pids {
-                self.event(pid, "modem_message", params.clone());
+                self.event(pid, event.clone());
             }
         }
         self.pump();
@@ -719,11 +669,8 @@ impl NetworkStack for Computer {
         name: &str,
         args: &[Value],
     ) -> Result<Vec<Value>, SyscallError> {
-        self.advance(now);
-        if !self.procs.exists(pid) {
-            self.procs.spawn(pid, None);
-        }
-        let r = self.dispatch_syscall(pid, root, name, args);
+        self.enter(now, pid);
+        let r = crate::registry::run_syscall(self, pid, root, name, args);
         self.pump();
         r
     }
@@ -736,13 +683,95 @@ impl NetworkStack for Computer {
         method: &str,
         args: &[Value],
     ) -> Result<Vec<Value>, SyscallError> {
-        self.advance(now);
-        if !self.procs.exists(pid) {
-            self.procs.spawn(pid, None);
-        }
+        self.enter(now, pid);
         let r = self.dispatch_method(pid, handle, method, args);
         self.pump();
         r
+    }
+
+    /// Records that process `pid` exists, started by `parent` (for the ownership rule).
+    fn spawn_process(&mut self, pid: Pid, parent: Option<Pid>) {
+        self.procs.spawn(pid, parent);
+    }
+
+    /// Process `pid` ended: its handles are closed and forgotten, its listeners and
+    /// subscriptions dropped.
+    fn exit_process(&mut self, now: Instant, pid: Pid) {
+        self.advance(now);
+        let ids: Vec<HandleId> = self.handles.owned_by(pid).collect();
+        for id in ids {
+            self.forget_handle(id);
+        }
+        self.netevent.remove(&pid);
+        let raw: Vec<(Device, u16)> = self
+            .raw
+            .iter()
+            .filter(|(_, s)| s.contains(&pid))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (d, ch) in raw {
+            self.raw_listen(now, pid, d.as_str(), ch, false);
+        }
+        self.procs.exit(pid);
+        self.pump();
+    }
+
+    /// Starts (`on`) or stops raw `modem_message` delivery of `channel` on `device` to `pid`
+    /// (what `devlisten` plus `modem.open` give a Phoenix process). The channel stays open while
+    /// any listener holds it. Returns false for an unknown device.
+    fn raw_listen(&mut self, now: Instant, pid: Pid, device: &str, channel: u16, on: bool) -> bool {
+        self.advance(now);
+        let Some(d) = self.modems.iter().find(|d| d.as_str() == device).cloned() else {
+            return false;
+        };
+        let key = (d.clone(), channel);
+        let set = self.raw.entry(key.clone()).or_default();
+        let changed = if on {
+            set.insert(pid)
+        } else {
+            set.remove(&pid)
+        };
+        if set.is_empty() {
+            self.raw.remove(&key);
+        }
+        if changed {
+            if on {
+                self.acquire(&d, channel);
+            } else {
+                self.release(&d, channel);
+            }
+        }
+        self.pump();
+        true
+    }
+
+    /// The host could not open `channel` on modem `device` (e.g. `Too many open channels`, the
+    /// 128-channel limit). As Phoenix does, time-wait PSP connections are reaped first (their
+    /// channels are released); the failure is then reported to PSP: a connecting client fails with
+    /// `message` (and sends the "could not open" RST), a listener stops using that modem. Every
+    /// user of that channel on that modem is forgotten, since the channel is not open.
+    fn handle_channel_failed(&mut self, now: Instant, device: &str, channel: u16, message: &str) {
+        self.advance(now);
+        let Some(d) = self.device(device) else {
+            return;
+        };
+        self.psp.reap_time_wait();
+        self.channels.forget(&d, channel);
+        self.psp.handle_channel_failed(&d, channel, message);
+        self.pump();
+    }
+
+    fn handle_tcp_accept(
+        &mut self,
+        now: Instant,
+        listener: ListenerId,
+        peer: &str,
+    ) -> Option<TcpId> {
+        self.tcp_accept(now, listener, peer)
+    }
+
+    fn handle_hear_all_refused(&mut self, now: Instant, device: &str) {
+        self.hear_all_refused(now, device);
     }
 
     fn poll_output(&mut self) -> Option<Output> {

@@ -1,4 +1,4 @@
-//! Handle ids and ownership: who may use a handle (spec §1.3, §10.11).
+//! Handle ids and ownership: who may use a handle.
 //!
 //! Every handle of every kind (HTTP, WebSocket, rednet, PSP, PDP) takes its id from one counter
 //! that starts at 0. A handle belongs to the process that created it; its methods may be called
@@ -8,10 +8,9 @@
 
 use std::collections::BTreeMap;
 
-/// A process id as the host's kernel numbers them.
-pub type Pid = u32;
+pub use crate::io::Pid;
 
-/// A handle id (the `id` field programs see).
+/// A handle id as the table stores it.
 pub type HandleId = u64;
 
 /// Why a handle call was refused; `Display` is Phoenix's exact error text.
@@ -160,16 +159,6 @@ impl<T> HandleTable<T> {
     /// Removes a handle (the stack decides when: a closed handle stays until it is drained).
     pub fn remove(&mut self, id: HandleId) -> Option<T> {
         self.entries.remove(&id).map(|(_, v)| v)
-    }
-
-    /// Number of live handles.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether there are no handles.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// Ids of the handles owned by `pid` (e.g. to clean up when it exits).

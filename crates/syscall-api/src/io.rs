@@ -1,11 +1,175 @@
-//! What a host feeds a [`Computer`](crate::Computer) and what it drains from it.
+//! What a host feeds a [`Computer`](crate::Computer) and what it drains from it: the
+//! [`NetworkStack`] trait, its [`Output`]s, the [`Event`]s programs receive, and the ids that
+//! name handles ([`HandleId`]) and host TCP connections ([`TcpId`]).
 
-use modem_value::{Instant, Value};
+use core::fmt;
 
-use crate::handles::Pid;
+use modem_value::{Instant, Table, Value};
 
-pub use handle_fsm::{ConnectFailure, NetOutput};
+pub use handle_fsm::{ConnectFailure, NetOutput, Status};
 pub use pip_core::Device;
+
+/// A process id as the host's kernel numbers them.
+pub type Pid = u32;
+
+/// Names one handle of one computer: the `id` field programs see on a handle and in its events.
+///
+/// Every handle kind (PSP, PDP, rednet, HTTP, WebSocket, HTTP server request) takes its id from
+/// one counter per computer that starts at 0, so an id never names two live handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct HandleId(pub u64);
+
+impl HandleId {
+    /// The id as a number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for HandleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl From<u64> for HandleId {
+    fn from(id: u64) -> Self {
+        HandleId(id)
+    }
+}
+
+impl From<HandleId> for u64 {
+    fn from(id: HandleId) -> Self {
+        id.0
+    }
+}
+
+impl From<HandleId> for Value {
+    fn from(id: HandleId) -> Self {
+        Value::from(id.0)
+    }
+}
+
+/// An event for one process, as Phoenix queues it (`os.pullEvent` returns its name and its
+/// parameter table).
+///
+/// [`Event::name`] and [`Event::params`] give the Lua form; every variant's name and fields are
+/// listed in [`crate::reference`](mod@crate::reference) (and a test checks that they agree).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// `handle_status_change{id, status, error}`: a handle's status changed because of the
+    /// network (a connection opened, closed or failed). Calls the program makes itself raise
+    /// none.
+    HandleStatusChange {
+        /// The handle.
+        id: HandleId,
+        /// Its new status.
+        status: Status,
+        /// With [`Status::Error`]: the message `status()` also returns.
+        error: Option<String>,
+    },
+    /// `handle_data_ready{id}`: the handle has new data to `read`.
+    HandleDataReady {
+        /// The handle.
+        id: HandleId,
+    },
+    /// `network_request{uri, ip, handle}`: a listener accepted a connection (PSP), got the
+    /// first datagram of a new sender (PDP), or received a request (HTTP) or a connection
+    /// (WebSocket).
+    NetworkRequest {
+        /// The URI exactly as passed to `listen`.
+        uri: String,
+        /// The peer's address: a dotted IP for PSP/PDP, the host's text of the TCP peer for
+        /// HTTP; absent for WebSocket.
+        ip: Option<String>,
+        /// The new handle.
+        handle: HandleId,
+    },
+    /// `network_event{…}`: a PIP event for a process that enabled `netevent` (a control
+    /// message with `type = "control"`, or a packet for another address). The table is passed
+    /// through as PIP builds it.
+    NetworkEvent(Value),
+    /// `modem_message{device, channel, replyChannel, message, distance}`: a raw modem message
+    /// on a channel the process listens to (see
+    /// [`NetworkStack::raw_listen`]).
+    ModemMessage {
+        /// The modem's device path.
+        device: String,
+        /// The channel it arrived on.
+        channel: u16,
+        /// Its reply channel.
+        reply_channel: u16,
+        /// The payload.
+        message: Value,
+        /// Distance to the sender; `None` across dimensions.
+        distance: Option<f64>,
+    },
+}
+
+impl Event {
+    /// The event's name as `os.pullEvent` returns it.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Event::HandleStatusChange { .. } => "handle_status_change",
+            Event::HandleDataReady { .. } => "handle_data_ready",
+            Event::NetworkRequest { .. } => "network_request",
+            Event::NetworkEvent(_) => "network_event",
+            Event::ModemMessage { .. } => "modem_message",
+        }
+    }
+
+    /// The event's parameter table as a program receives it.
+    pub fn params(&self) -> Value {
+        match self {
+            Event::HandleStatusChange { id, status, error } => {
+                let mut t = Table::with_capacity(3);
+                t.set("id", Value::from(*id));
+                t.set("status", Value::from_static(status.as_str()));
+                if let Some(e) = error {
+                    t.set("error", Value::from(e.as_str()));
+                }
+                Value::Table(t)
+            }
+            Event::HandleDataReady { id } => {
+                let mut t = Table::with_capacity(1);
+                t.set("id", Value::from(*id));
+                Value::Table(t)
+            }
+            Event::NetworkRequest { uri, ip, handle } => {
+                let mut t = Table::with_capacity(3);
+                t.set("uri", Value::from(uri.as_str()));
+                if let Some(ip) = ip {
+                    t.set("ip", Value::from(ip.as_str()));
+                }
+                t.set("handle", Value::from(*handle));
+                Value::Table(t)
+            }
+            Event::NetworkEvent(v) => v.clone(),
+            Event::ModemMessage {
+                device,
+                channel,
+                reply_channel,
+                message,
+                distance,
+            } => {
+                let mut t = Table::with_capacity(5);
+                t.set("device", Value::from(device.as_str()));
+                t.set("channel", Value::from(*channel));
+                t.set("replyChannel", Value::from(*reply_channel));
+                t.set("message", message.clone());
+                t.set("distance", distance.map_or(Value::Nil, Value::Num));
+                Value::Table(t)
+            }
+        }
+    }
+
+    /// The Lua form in one call: `(name, params)`.
+    pub fn into_lua(self) -> (&'static str, Value) {
+        (self.name(), self.params())
+    }
+}
 
 /// Names one TCP (or TLS) connection the stack asked the host to open, for HTTP and WebSocket
 /// handles.
@@ -15,6 +179,7 @@ pub struct TcpId(pub u64);
 /// Something the host must do or deliver, drained with
 /// [`NetworkStack::poll_output`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Output {
     /// `modem.transmit(channel, reply_channel, message)` on `device`.
     Transmit {
@@ -41,20 +206,18 @@ pub enum Output {
         /// The channel.
         channel: u16,
     },
-    /// Queue event `name` with `params` for process `pid`.
+    /// Queue `event` for process `pid` (a Lua host queues
+    /// [`event.name()`](Event::name) with [`event.params()`](Event::params)).
     Event {
         /// The receiving process.
         pid: Pid,
-        /// `handle_status_change`, `handle_data_ready`, `network_request`, `network_event` or
-        /// `modem_message`.
-        name: &'static str,
-        /// The event's parameter table.
-        params: Value,
+        /// The event.
+        event: Event,
     },
     /// A TCP action for an HTTP or WebSocket handle or listener.
     Tcp(TcpRequest),
     /// A router asks its host to deliver every channel heard on `device` (sent once per modem
-    /// at boot). A real CC modem opens at most 128 channels, so a host may refuse with [`Computer::handle_hear_all_refused`](crate::Computer::handle_hear_all_refused);
+    /// at boot). A real CC modem opens at most 128 channels, so a host may refuse with [`NetworkStack::handle_hear_all_refused`];
     /// the router then opens its configured forwarded ports
     /// ([`ComputerConfig::forward_ports`](crate::ComputerConfig::forward_ports)) and the reply
     /// channels of what it forwards, within the 128-channel budget.
@@ -73,7 +236,7 @@ pub struct ListenerId(pub u64);
 /// What the stack asks of the host's TCP: the one vocabulary every host (the stdio lines, the
 /// C ABI, the real-network adapter, the simulator) implements. Every id is chosen by the
 /// stack: connection ids ([`TcpId`]) for connects and for accepted connections (returned by
-/// [`Computer::handle_tcp_accept`](crate::Computer::handle_tcp_accept)), listener ids
+/// [`NetworkStack::handle_tcp_accept`]), listener ids
 /// ([`ListenerId`]) for listens.
 ///
 /// Not `#[non_exhaustive]`: a host must apply every request, so a new variant should break
@@ -106,7 +269,7 @@ pub enum TcpRequest {
         conn: TcpId,
     },
     /// Listen for TCP connections on `address:port` and report each accepted one with
-    /// [`Computer::handle_tcp_accept`](crate::Computer::handle_tcp_accept).
+    /// [`NetworkStack::handle_tcp_accept`].
     Listen {
         /// The listener.
         listener: ListenerId,
@@ -141,6 +304,7 @@ impl TcpRequest {
 
 /// A TCP event the host reports for a connection it opened for the stack.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TcpEvent {
     /// The connection (and TLS handshake, for https/wss) is established.
     Connected,
@@ -160,6 +324,13 @@ pub enum TcpEvent {
 /// Call order: after any input, drain `poll_output` until it returns `None`, then read
 /// `poll_timeout`. Outputs come in the order they must be applied (a channel is opened before
 /// the first transmit that expects replies on it).
+///
+/// Every input a host receives from the world is here. What stays inherent on
+/// [`Computer`](crate::Computer) is not an input but set-up and inspection
+/// ([`Computer::register_scheme`](crate::Computer::register_scheme),
+/// [`Computer::rednet_host`](crate::Computer::rednet_host), statistics) and the typed calls
+/// ([`Computer::connect`](crate::Computer::connect), ...), which take Rust types a second
+/// implementation of the trait would not share.
 pub trait NetworkStack {
     /// A modem on this computer received a message (`modem_message`): its device, the channel,
     /// the reply channel, the payload and the distance (nil across dimensions).
@@ -178,6 +349,51 @@ pub trait NetworkStack {
 
     /// A TCP event for a connection the stack asked for.
     fn handle_tcp(&mut self, now: Instant, conn: TcpId, event: TcpEvent);
+
+    /// The host accepted a TCP connection on `listener` (a [`TcpRequest::Listen`] the stack
+    /// asked for). `peer` is the remote end as the host writes it (for example
+    /// `203.0.113.5:41234`); it reaches the program unchanged as `network_request`'s `ip` for
+    /// HTTP requests. Returns the id to report the connection's events under with
+    /// [`handle_tcp`](NetworkStack::handle_tcp), or `None` when that listener is gone or the
+    /// stack holds [`MAX_TCP`](crate::MAX_TCP) connections: the host then closes the socket.
+    #[must_use]
+    fn handle_tcp_accept(
+        &mut self,
+        now: Instant,
+        listener: ListenerId,
+        peer: &str,
+    ) -> Option<TcpId>;
+
+    /// The modem `device` refused to open `channel` (for example `Too many open channels`, a
+    /// modem's limit of 128). As Phoenix does, PSP connections in time-wait are reaped first
+    /// (their channels are released); then a connecting PSP client on that channel fails with
+    /// `message` and a listener stops using that modem. The stack forgets every use of that
+    /// channel on that modem, since it is not open.
+    fn handle_channel_failed(&mut self, now: Instant, device: &str, channel: u16, message: &str);
+
+    /// The host refused [`Output::HearAll`] for modem `device` (it delivers only open channels,
+    /// as a CC modem does). The router then opens [`ComputerConfig::forward_ports`](crate::ComputerConfig::forward_ports) there, in
+    /// order, while the modem holds fewer than [`MAX_OPEN_CHANNELS`](crate::MAX_OPEN_CHANNELS) channels, and from then on
+    /// holds open the reply channel of every packet it transmits on that modem, so replies to
+    /// a client's ephemeral port come back through it. Held reply channels share what is left
+    /// of the budget; when it is used up the least recently used held reply channel is closed
+    /// for the new one. Ignored when the computer is not a router or `device` is unknown.
+    fn handle_hear_all_refused(&mut self, now: Instant, device: &str);
+
+    /// Process `pid` exists, started by `parent` (`None` for a process without one). Handles
+    /// belong to processes: a handle's methods may be called by its owner and the owner's
+    /// descendants only. A process the stack has not been told of is created without a parent
+    /// at its first call.
+    fn spawn_process(&mut self, pid: Pid, parent: Option<Pid>);
+
+    /// Process `pid` ended: its handles are closed and forgotten, its listeners and
+    /// subscriptions dropped; its children are re-parented to its parent.
+    fn exit_process(&mut self, now: Instant, pid: Pid);
+
+    /// Starts (`on`) or stops raw `modem_message` delivery of `channel` on modem `device` to
+    /// `pid` (what a Phoenix process gets from `devlisten` and `modem.open`). The channel stays
+    /// open while any listener or protocol holds it. Returns false for an unknown device.
+    fn raw_listen(&mut self, now: Instant, pid: Pid, device: &str, channel: u16, on: bool) -> bool;
 
     /// A syscall from process `pid` (`root` if it runs as root), with its arguments as values.
     /// Returns the syscall's results, or its error (the text a program's `pcall` sees).
@@ -201,8 +417,10 @@ pub trait NetworkStack {
     ) -> Result<Vec<Value>, crate::SyscallError>;
 
     /// The next effect for the host, if any.
+    #[must_use]
     fn poll_output(&mut self) -> Option<Output>;
 
     /// When [`handle_timeout`](NetworkStack::handle_timeout) must next be called.
+    #[must_use]
     fn poll_timeout(&self) -> Option<Instant>;
 }

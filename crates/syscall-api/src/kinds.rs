@@ -79,3 +79,19 @@ pub enum Kind {
         port: u16,
     },
 }
+
+impl Kind {
+    /// The kind as the registry names it.
+    pub(crate) fn handle_kind(&self) -> crate::registry::HandleKind {
+        use crate::registry::HandleKind as K;
+        match self {
+            Kind::Psp => K::Psp,
+            Kind::Pdp => K::Pdp,
+            Kind::Rednet(_) => K::Rednet,
+            Kind::Http(_) => K::HttpClient,
+            Kind::Ws(_) => K::WebSocket,
+            Kind::HttpRequest { .. } => K::HttpRequest,
+            Kind::WebListener { .. } => K::WebListener,
+        }
+    }
+}

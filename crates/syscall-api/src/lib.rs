@@ -1,25 +1,54 @@
-//! One Phoenix network stack per computer, composed from the workspace's protocol crates.
+//! One Phoenix network stack per computer, behind one host-driven trait.
 //!
-//! This crate is where a host runtime drives a whole computer's networking through one trait
-//! (modem messages, ticks and TCP bytes in; transmits, channel opens/closes, events and the next
-//! deadline out) and where the twelve networking syscalls live. It is being built up in pieces;
-//! what is here today:
+//! A [`Computer`] is the whole networking of one Phoenix computer (PIP addressing and routing,
+//! PSP/PDP, rednet, HTTP and WebSocket handles) with no I/O of its own. The host, an emulator or
+//! a simulator, drives it through [`NetworkStack`]:
 //!
-//! * [`uri`]: the URI grammar and exact scheme table of `connect`/`listen`/`checkuri`
-//!   (spec §14, proposal Q-URI1), extensible with module schemes;
-//! * [`args`]: argument and options-table checks with the kernel's exact `bad argument` /
-//!   `bad field` texts, and [`args::SyscallError`];
-//! * [`handles`]: the one handle-id counter for every handle kind and the ownership rule
-//!   (owner or descendant, else `No such socket`), including `transfer`.
+//! * **in**: modem messages ([`NetworkStack::handle_modem_message`]), the clock
+//!   ([`NetworkStack::handle_timeout`]), TCP events for HTTP/WebSocket handles
+//!   ([`NetworkStack::handle_tcp`], [`NetworkStack::handle_tcp_accept`]), refused channels,
+//!   processes starting and ending, and the programs' syscalls and handle methods;
+//! * **out**: [`Output`]s (transmit, open/close a channel, queue an [`Event`] for a process, TCP
+//!   requests), drained with [`NetworkStack::poll_output`], and the next deadline from
+//!   [`NetworkStack::poll_timeout`].
+//!
+//! Programs' calls come two ways. A host that runs Lua passes values: [`NetworkStack::syscall`]
+//! and [`NetworkStack::handle_method`], with Phoenix's exact error texts. A Rust host can call
+//! the typed layer: [`Computer::connect`], [`Computer::listen`], [`Computer::set_ipconfig`],
+//! [`Computer::arp_set`], ... returning [`HandleId`]s and [`SyscallError`]s it can match on. Both
+//! go through the same code; the table in [`registry`] drives the Lua entry points and renders
+//! the [`reference`](mod@reference) of every syscall, method and event.
+//!
+//! ```
+//! use syscall_api::{Computer, ComputerConfig, IpConfigChange, NetworkStack, Output, Instant, SplitMix64};
+//!
+//! let mut c = Computer::new(ComputerConfig::new(1, &["/top"]), &mut SplitMix64::new(7));
+//! let now = Instant::ZERO;
+//! let change = IpConfigChange { ip: Some([10, 0, 0, 1].into()), prefix: Some(24), up: None };
+//! let cfg = c.set_ipconfig(now, "/top", change).unwrap();
+//! assert!(cfg.up);
+//! // The interface now listens on channel 0 and announces its address.
+//! let outs: Vec<Output> = std::iter::from_fn(|| c.poll_output()).collect();
+//! assert!(matches!(&outs[0], Output::OpenChannel { channel: 0, .. }));
+//! // The same call from a Lua program, by value; a non-root caller is refused.
+//! let err = c.syscall(now, 4, false, "ipconfig", &["/top".into(), syscall_api::Value::Table(Default::default())]);
+//! assert_eq!(err.unwrap_err().to_string(), "Permission denied");
+//! ```
+//!
+//! `examples/embed.rs` joins two computers over an in-memory medium: addresses, ping, a PSP
+//! transfer, rednet, and HTTP over TCP the host provides.
 
 pub mod args;
 pub mod channels;
 mod computer;
-pub mod handles;
+mod handles;
 pub mod io;
 mod kinds;
 mod methods;
+pub mod reference;
+pub mod registry;
 mod syscalls;
+mod typed;
 pub mod uri;
 mod web;
 
@@ -27,8 +56,38 @@ pub use args::SyscallError;
 pub use computer::{
     Computer, ComputerConfig, ComputerStats, LOOPBACK, MAX_OPEN_CHANNELS, MAX_QUEUED_OUTPUTS,
 };
-pub use io::{ListenerId, NetworkStack, Output, TcpEvent, TcpId, TcpRequest};
-pub use syscalls::{ROOT_ONLY, SYSCALLS};
+pub use handles::{HandleError, MAX_HANDLES};
+pub use io::{
+    ConnectFailure, Device, Event, HandleId, ListenerId, NetOutput, NetworkStack, Output, Pid,
+    Status, TcpEvent, TcpId, TcpRequest,
+};
+pub use registry::HandleKind;
+pub use syscalls::ConnectOptions;
 pub use web::MAX_TCP;
 
+pub use handle_fsm::http::Encoding;
+pub use handle_fsm::{HandleError as MethodError, Mode, ReadError};
+pub use modem_value::{
+    DecodeError, Duration, Instant, Kind as LuaType, LuaStr, RandomSource, SplitMix64, Table, Value,
+};
+pub use pip_core::route::{Route, RouteAction, RouteTables};
+pub use pip_core::wire::MessageType;
+pub use pip_core::{ConfigError, IpConfig, IpConfigChange};
+pub use psp_proto::{PspConfig, PspError};
+pub use rednet_codec::RednetError;
+pub use uri::UriError;
+
 pub use modem_value;
+
+/// Every syscall name this crate serves, in the registry's (alphabetical) order.
+pub fn syscall_names() -> impl Iterator<Item = &'static str> {
+    registry::SYSCALLS.iter().map(|s| s.name)
+}
+
+/// The syscalls only root may make (`ipconfig` only when it changes the configuration).
+pub fn root_only() -> impl Iterator<Item = &'static str> {
+    registry::SYSCALLS
+        .iter()
+        .filter(|s| s.root == registry::RootRule::Always)
+        .map(|s| s.name)
+}

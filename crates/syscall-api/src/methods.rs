@@ -7,16 +7,19 @@ use rednet_codec::{Delivered, ModemId};
 
 use crate::args::SyscallError;
 use crate::computer::Computer;
-use crate::handles::Pid;
+use handle_fsm::{HandleError as MethodError, Status};
+
+use crate::io::Pid;
 use crate::io::{Output, TcpRequest};
 use crate::kinds::{Kind, MAX_REDNET_QUEUE};
-
-fn err(e: impl ToString) -> SyscallError {
-    SyscallError::msg(e.to_string())
-}
+use crate::registry::HandleKind;
 
 fn no_method() -> SyscallError {
-    SyscallError::msg("No such method")
+    SyscallError::NoSuchMethod
+}
+
+fn no_socket() -> SyscallError {
+    SyscallError::Handle(crate::handles::HandleError::NoSuchSocket)
 }
 
 fn status_values(status: &str, error: Option<&str>) -> Vec<Value> {
@@ -27,19 +30,13 @@ fn status_values(status: &str, error: Option<&str>) -> Vec<Value> {
     v
 }
 
-/// Which kind a handle is, without holding a borrow.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Which {
-    Psp,
-    Pdp,
-    Rednet,
-    Http,
-    Ws,
-    Request,
-    Listener,
-}
-
 impl Computer {
+    /// The kind of handle `id`, whoever owns it (`None` if no such handle exists). A Lua host
+    /// uses it to give the handle object its methods ([`crate::registry::methods_of`]).
+    pub fn handle_kind(&self, id: crate::io::HandleId) -> Option<HandleKind> {
+        self.handles.get(id.0).map(Kind::handle_kind)
+    }
+
     pub(crate) fn dispatch_method(
         &mut self,
         pid: Pid,
@@ -47,32 +44,21 @@ impl Computer {
         method: &str,
         args: &[Value],
     ) -> Result<Vec<Value>, SyscallError> {
-        let which = match self.handles.get_mut(&self.procs, pid, id).map_err(err)? {
-            Kind::Psp => Which::Psp,
-            Kind::Pdp => Which::Pdp,
-            Kind::Rednet(_) => Which::Rednet,
-            Kind::Http(_) => Which::Http,
-            Kind::Ws(_) => Which::Ws,
-            Kind::HttpRequest { .. } => Which::Request,
-            Kind::WebListener { .. } => Which::Listener,
-        };
-        if method == "transfer" && matches!(which, Which::Psp | Which::Pdp) {
-            self.handles.transfer(&self.procs, pid, id).map_err(err)?;
-            return Ok(vec![]);
+        let kind = self.handles.get_mut(&self.procs, pid, id)?.handle_kind();
+        let r = crate::registry::run_method(self, kind, pid, id, method, args);
+        if matches!(
+            kind,
+            HandleKind::HttpClient
+                | HandleKind::HttpRequest
+                | HandleKind::WebSocket
+                | HandleKind::WebListener
+        ) {
+            self.web_touch(id);
         }
-        match which {
-            Which::Psp => self.psp_method(id, method, args),
-            Which::Pdp => self.pdp_method(id, method, args),
-            Which::Rednet => self.rednet_method(id, method, args),
-            Which::Http | Which::Ws | Which::Request | Which::Listener => {
-                let r = self.web_method(pid, id, method, args);
-                self.web_touch(id);
-                r
-            }
-        }
+        r
     }
 
-    fn psp_method(
+    pub(crate) fn psp_method(
         &mut self,
         id: HandleId,
         method: &str,
@@ -84,23 +70,18 @@ impl Computer {
                 None => status_values(HandleStatus::Closed.as_str(), None),
             }),
             "read" => {
-                self.psp.check_read(id).map_err(err)?;
-                let buf = self
-                    .psp
-                    .recv_buffer(id)
-                    .ok_or_else(|| err("No such socket"))?;
-                handle_fsm::read_stream(buf, args).map_err(err)
+                self.psp.check_read(id)?;
+                let buf = self.psp.recv_buffer(id).ok_or_else(no_socket)?;
+                handle_fsm::read_stream(buf, args).map_err(SyscallError::from)
             }
             "write" => {
                 for v in args {
-                    self.psp
-                        .write(self.now, id, v.to_lua_string())
-                        .map_err(err)?;
+                    self.psp.write(self.now, id, v.to_lua_string())?;
                 }
                 Ok(vec![])
             }
             "close" => {
-                self.psp.close(self.now, id).map_err(err)?;
+                self.psp.close(self.now, id)?;
                 Ok(vec![])
             }
             "localIP" => Ok(vec![self
@@ -111,7 +92,7 @@ impl Computer {
         }
     }
 
-    fn pdp_method(
+    pub(crate) fn pdp_method(
         &mut self,
         id: HandleId,
         method: &str,
@@ -124,14 +105,14 @@ impl Computer {
                 "closed"
             })]),
             // The mode argument is ignored: one datagram per read (§11.2), nil when empty (Q-PDP1).
-            "read" => Ok(vec![self.pdp.read(id).map_err(err)?.unwrap_or(Value::Nil)]),
+            "read" => Ok(vec![self.pdp.read(id)?.unwrap_or(Value::Nil)]),
             "write" => {
                 let v = args.first().cloned().unwrap_or(Value::Nil);
-                self.pdp.write(id, v).map_err(err)?;
+                self.pdp.write(id, v)?;
                 Ok(vec![])
             }
             "close" => {
-                self.pdp.close(id).map_err(err)?;
+                self.pdp.close(id)?;
                 Ok(vec![])
             }
             "localIP" => Ok(vec![self
@@ -142,21 +123,21 @@ impl Computer {
         }
     }
 
-    fn rednet_method(
+    pub(crate) fn rednet_method(
         &mut self,
         id: HandleId,
         method: &str,
         args: &[Value],
     ) -> Result<Vec<Value>, SyscallError> {
         let Some(Kind::Rednet(h)) = self.handles.get_internal_mut(id) else {
-            return Err(err("No such socket"));
+            return Err(no_socket());
         };
         let state = if h.closed { "closed" } else { "open" };
         match method {
             "status" => Ok(vec![Value::from_static(state)]),
-            "read" if h.closed => Err(err(format!("attempt to read from a {state} handle"))),
-            "read" => handle_fsm::read_queue(&mut h.queue, args).map_err(err),
-            "write" if h.closed => Err(err(format!("attempt to write to a {state} handle"))),
+            "read" if h.closed => Err(MethodError::Read(Status::Closed).into()),
+            "read" => handle_fsm::read_queue(&mut h.queue, args).map_err(SyscallError::from),
+            "write" if h.closed => Err(MethodError::Write(Status::Closed).into()),
             "write" => {
                 let (target, protocol) = (h.target, h.protocol.clone());
                 for v in args {
@@ -167,11 +148,11 @@ impl Computer {
                         }
                         None => self.rednet.broadcast(self.now, v.clone(), protocol.clone()),
                     };
-                    r.map_err(err)?;
+                    r?;
                 }
                 Ok(vec![])
             }
-            "close" if h.closed => Err(err(format!("attempt to close a {state} handle"))),
+            "close" if h.closed => Err(MethodError::Close(Status::Closed).into()),
             "close" => {
                 h.closed = true;
                 let modems = std::mem::take(&mut h.modems);
@@ -227,13 +208,11 @@ impl Computer {
             ready.push(id);
         }
         for id in ready {
-            let mut t = modem_value::Table::with_capacity(1);
-            t.set("id", Value::from(id));
-            self.handle_event(id, "handle_data_ready", Value::Table(t));
+            self.handle_event(id, crate::io::Event::HandleDataReady { id: id.into() });
         }
     }
 
-    fn web_method(
+    pub(crate) fn web_method(
         &mut self,
         pid: Pid,
         id: HandleId,
@@ -247,12 +226,12 @@ impl Computer {
         if let Some((tcp, rid)) = request {
             let r = self
                 .server_request(tcp, rid)
-                .ok_or_else(|| err("attempt to use a closed file"))?;
+                .ok_or(SyscallError::ClosedFile)?;
             return match method {
                 "status" => Ok(vec![Value::from_static(r.status().as_str())]),
-                "read" => r.read(args).map_err(err),
-                "write" => r.write(args).map(|()| vec![]).map_err(err),
-                "close" => r.close().map(|()| vec![]).map_err(err),
+                "read" => r.read(args).map_err(SyscallError::from),
+                "write" => r.write(args).map(|()| vec![]).map_err(SyscallError::from),
+                "close" => r.close().map(|()| vec![]).map_err(SyscallError::from),
                 "method" => Ok(vec![Value::from(r.method())]),
                 "path" => Ok(vec![Value::from(r.path())]),
                 "requestHeaders" => Ok(vec![r.request_headers()]),
@@ -268,7 +247,7 @@ impl Computer {
                         .map(|s| s.to_string_lossy());
                     r.set_response_code(code, reason.as_deref())
                         .map(|()| vec![])
-                        .map_err(err)
+                        .map_err(SyscallError::from)
                 }
                 "setResponseHeader" => {
                     let a = crate::args::Args(args);
@@ -276,7 +255,7 @@ impl Computer {
                     let value = a.str(2)?.clone();
                     r.set_response_header(&name, &value)
                         .map(|()| vec![])
-                        .map_err(err)
+                        .map_err(SyscallError::from)
                 }
                 _ => Err(no_method()),
             };
@@ -290,14 +269,14 @@ impl Computer {
                         let (s, e) = h.status();
                         Ok(status_values(s.as_str(), e))
                     }
-                    "read" => h.read(args).map_err(err),
-                    "write" => h.write(args).map(|()| vec![]).map_err(err),
-                    "close" => h.close().map(|()| vec![]).map_err(err),
+                    "read" => h.read(args).map_err(SyscallError::from),
+                    "write" => h.write(args).map(|()| vec![]).map_err(SyscallError::from),
+                    "close" => h.close().map(|()| vec![]).map_err(SyscallError::from),
                     "responseCode" => {
-                        let (code, reason) = h.response_code().map_err(err)?;
+                        let (code, reason) = h.response_code()?;
                         Ok(vec![Value::from(code), Value::from(reason)])
                     }
-                    "responseHeaders" => Ok(vec![h.response_headers().map_err(err)?]),
+                    "responseHeaders" => Ok(vec![h.response_headers()?]),
                     _ => Err(no_method()),
                 }
             }
@@ -308,9 +287,9 @@ impl Computer {
                         let (s, e) = h.status();
                         Ok(status_values(s.as_str(), e))
                     }
-                    "read" => h.read(args).map_err(err),
-                    "write" => h.write(args).map(|()| vec![]).map_err(err),
-                    "close" => h.close(now).map(|()| vec![]).map_err(err),
+                    "read" => h.read(args).map_err(SyscallError::from),
+                    "write" => h.write(args).map(|()| vec![]).map_err(SyscallError::from),
+                    "close" => h.close(now).map(|()| vec![]).map_err(SyscallError::from),
                     _ => Err(no_method()),
                 }
             }
@@ -322,7 +301,7 @@ impl Computer {
                     _ => Err(no_method()),
                 }
             }
-            _ => Err(err("No such socket")),
+            _ => Err(no_socket()),
         }
     }
 

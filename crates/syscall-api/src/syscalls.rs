@@ -1,78 +1,105 @@
-//! The networking syscalls (spec §15, seed `networking-syscalls.md`) with Phoenix's exact errors.
+//! The networking syscalls: the typed calls a Rust host makes, and the Lua-valued entry points
+//! ([`crate::registry`]'s `run` functions) that convert a program's arguments and call them.
+//!
+//! Each Lua entry point runs after the registry has applied the syscall's root rule and its
+//! declared argument checks; it reads the arguments again (the reads cannot fail any more, or
+//! fail with the same text), converts them, and calls the typed function. There is no second
+//! implementation of any syscall.
 
 use std::net::Ipv4Addr;
 
-use modem_value::Value;
-use pip_core::addr::{self, AddrError};
+use handle_fsm::http::{Encoding, HttpOptions};
+use modem_value::{Instant, LuaStr, Value};
+use pip_core::addr;
+use pip_core::ipnet::Ipv4Net;
 use pip_core::route::{Route, RouteAction};
-use pip_core::{ConfigError, Device, IpConfigChange, PipStack};
+use pip_core::wire::MessageType;
+use pip_core::{ConfigError, Device, IpConfig, IpConfigChange};
 use rednet_codec::ModemId;
 
 use crate::args::{Args, Fields, SyscallError};
 use crate::computer::{Computer, LOOPBACK};
-use crate::handles::Pid;
+use crate::io::{HandleId, Pid};
 use crate::kinds::{Kind, RednetHandle};
 use crate::uri::{self, Scheme, Uri};
 
-impl From<ConfigError> for SyscallError {
-    fn from(e: ConfigError) -> Self {
-        SyscallError::Message(e.to_string())
+/// `connect`'s options: a URI and what the handle kinds read from the options table.
+///
+/// [`ConnectOptions::new`] gives the defaults (`encoding = "binary"`, no headers, method chosen
+/// by the request, redirects followed, the HTTP client's default timeout, every modem).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ConnectOptions {
+    /// The URI (`url` in the options table).
+    pub url: String,
+    /// PSP and rednet: the one interface to use (`device`); `None` for all of them.
+    pub device: Option<String>,
+    /// HTTP and WebSocket: how `read` returns bodies and messages.
+    pub encoding: Encoding,
+    /// HTTP and WebSocket: request headers, in order.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// HTTP: the method (`None`: `POST` when `write` gives a body, else `GET`).
+    pub method: Option<String>,
+    /// HTTP: follow redirects.
+    pub redirect: bool,
+    /// HTTP: timeout in seconds (`None`: the client's default; `0`: none).
+    pub timeout: Option<f64>,
+}
+
+impl ConnectOptions {
+    /// Options for `url` with every default.
+    pub fn new(url: impl Into<String>) -> Self {
+        let h = HttpOptions::new(url);
+        ConnectOptions {
+            url: h.url,
+            device: None,
+            encoding: h.encoding,
+            headers: h.headers,
+            method: h.method,
+            redirect: h.redirect,
+            timeout: h.timeout,
+        }
+    }
+
+    /// The same options constrained to interface `device`.
+    pub fn with_device(mut self, device: impl Into<String>) -> Self {
+        self.device = Some(device.into());
+        self
+    }
+
+    fn http(&self) -> HttpOptions {
+        let mut h = HttpOptions::new(self.url.clone());
+        h.encoding = self.encoding;
+        h.headers = self.headers.clone();
+        h.method = self.method.clone();
+        h.redirect = self.redirect;
+        h.timeout = self.timeout;
+        h
+    }
+
+    fn with_http(mut self, h: HttpOptions) -> Self {
+        self.encoding = h.encoding;
+        self.headers = h.headers;
+        self.method = h.method;
+        self.redirect = h.redirect;
+        self.timeout = h.timeout;
+        self
     }
 }
 
-impl From<AddrError> for SyscallError {
-    fn from(e: AddrError) -> Self {
-        SyscallError::Message(ConfigError::from(e).to_string())
-    }
+/// The arguments of one Lua-valued syscall.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Call<'a> {
+    pub pid: Pid,
+    pub args: Args<'a>,
 }
-
-impl From<psp_proto::PspError> for SyscallError {
-    fn from(e: psp_proto::PspError) -> Self {
-        SyscallError::Message(e.to_string())
-    }
-}
-
-impl From<uri::UriError> for SyscallError {
-    fn from(e: uri::UriError) -> Self {
-        SyscallError::Message(e.to_string())
-    }
-}
-
-/// The syscalls that only root may make (for `ipconfig`, only with `info`).
-pub const ROOT_ONLY: &[&str] = &[
-    "routeadd",
-    "routedel",
-    "arpset",
-    "arpadd",
-    "arpdel",
-    "netcontrol",
-    "netevent",
-];
-
-/// Every syscall name this crate serves.
-pub const SYSCALLS: &[&str] = &[
-    "connect",
-    "listen",
-    "unlisten",
-    "ipconfig",
-    "routelist",
-    "routeadd",
-    "routedel",
-    "arplist",
-    "arpset",
-    "arpadd",
-    "arpdel",
-    "netcontrol",
-    "netevent",
-    "checkuri",
-];
 
 fn port_of(uri: &Uri) -> Result<Option<u16>, SyscallError> {
     match uri.port {
         None => Ok(None),
         Some(p) => u16::try_from(p)
             .map(Some)
-            .map_err(|_| SyscallError::msg("Invalid port")),
+            .map_err(|_| SyscallError::InvalidPort),
     }
 }
 
@@ -82,135 +109,459 @@ fn host_ip(uri: &Uri) -> Result<Ipv4Addr, SyscallError> {
     )?)
 }
 
-fn table_number(v: Option<f64>, default: u32) -> Result<u32, SyscallError> {
-    match v {
-        None => Ok(default),
-        Some(n) if n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => Ok(n as u32),
-        Some(_) => Err(SyscallError::msg("bad argument #1 (number out of range)")),
+/// A whole number in `min..=u32::MAX`, else `bad argument #n (number out of range)`.
+pub(crate) fn whole_in_range(n: usize, v: f64, min: u32) -> Result<u32, SyscallError> {
+    if v >= f64::from(min) && v <= f64::from(u32::MAX) && v.fract() == 0.0 {
+        Ok(v as u32)
+    } else {
+        Err(SyscallError::OutOfRange { n })
     }
 }
 
-impl Computer {
-    pub(crate) fn dispatch_syscall(
-        &mut self,
-        pid: Pid,
-        root: bool,
-        name: &str,
-        args: &[Value],
-    ) -> Result<Vec<Value>, SyscallError> {
-        let a = Args(args);
-        if ROOT_ONLY.contains(&name) && !root {
-            return Err(SyscallError::PermissionDenied);
-        }
-        match name {
-            "connect" => self.sys_connect(pid, a),
-            "listen" => self.sys_listen(pid, a).map(|()| vec![]),
-            "unlisten" => self.sys_unlisten(pid, a).map(|()| vec![]),
-            "ipconfig" => self.sys_ipconfig(root, a).map(|v| vec![v]),
-            "routelist" => {
-                let t = table_number(a.opt_num(1)?, 1)?;
-                Ok(vec![self.pip.route_list(t)])
-            }
-            "routeadd" => self.sys_routeadd(a).map(|()| vec![]),
-            "routedel" => self.sys_routedel(a).map(|()| vec![]),
-            "arplist" => {
-                let dev = self.device_arg(a, 1)?;
-                Ok(vec![self.pip.arp_list_value(&dev)?])
-            }
-            "arpset" | "arpadd" => {
-                let dev = self.device_arg(a, 1)?;
-                let ip = addr::ip_from_value(a.str_or_num(2)?)?;
-                let id = match a.opt_num(3)? {
-                    None => None,
-                    Some(n) if n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => {
-                        Some(n as u32)
-                    }
-                    Some(_) => {
-                        return Err(SyscallError::msg("bad argument #3 (number out of range)"))
-                    }
-                };
-                self.pip.arp_set(&dev, ip, id)?;
-                Ok(vec![])
-            }
-            "arpdel" => {
-                let dev = self.device_arg(a, 1)?;
-                let ip = addr::ip_from_value(a.str_or_num(2)?)?;
-                self.pip.arp_set(&dev, ip, None)?;
-                Ok(vec![])
-            }
-            "netcontrol" => {
-                let ip = addr::ip_from_value(a.str_or_num(1)?)?;
-                let ty = a.option(2, &["ping", "pong", "unreachable", "timeout"])?;
-                let mt = PipStack::<modem_value::SplitMix64>::parse_control_type(ty)?;
-                let err = a.opt_str(3)?.cloned();
-                let hops = match a.opt_num(4)? {
-                    None => None,
-                    Some(n) if (1.0..=f64::from(u32::MAX)).contains(&n) => Some(n as u32),
-                    Some(_) => {
-                        return Err(SyscallError::msg("bad argument #4 (number out of range)"))
-                    }
-                };
-                self.pip.netcontrol(self.now, ip, mt, err, hops);
-                Ok(vec![])
-            }
-            "netevent" => {
-                if let Some(on) = a.opt_bool(1)? {
-                    if on {
-                        self.netevent.insert(pid);
-                    } else {
-                        self.netevent.remove(&pid);
-                    }
-                    self.pip.set_netevent(!self.netevent.is_empty());
-                }
-                Ok(vec![Value::Bool(self.netevent.contains(&pid))])
-            }
-            "checkuri" => Ok(vec![Value::Bool(self.check_uri(a.get(1)))]),
-            _ => Err(SyscallError::msg(format!("No such syscall: {name}"))),
-        }
-    }
+// ---------------------------------------------------------------------------------------------
+// Lua entry points, in registry order.
 
-    /// A device path argument; `No such device` if it is not an interface of this computer.
-    fn device_arg(&self, a: Args<'_>, n: usize) -> Result<String, SyscallError> {
-        let s = a.str(n)?.to_string_lossy();
-        if s == LOOPBACK || self.modems.iter().any(|d| d.as_str() == s) {
-            Ok(s)
-        } else {
-            Err(SyscallError::msg("No such device"))
-        }
-    }
+pub(crate) fn lua_arpadd(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let a = call.args;
+    let dev = c.device_check(&a.str(1)?.to_string_lossy())?;
+    let ip = addr::ip_from_value(a.str_or_num(2)?)?;
+    let id = a.opt_num(3)?.map(|n| whole_in_range(3, n, 0)).transpose()?;
+    c.arp_set_inner(&dev, ip, id)?;
+    Ok(vec![])
+}
 
-    fn sys_connect(&mut self, pid: Pid, a: Args<'_>) -> Result<Vec<Value>, SyscallError> {
-        let options = a.get(1);
-        let url = match options {
-            Value::Str(s) => s.to_string_lossy(),
-            Value::Table(_) => Fields(options).str("url")?.to_string_lossy(),
-            other => {
-                return Err(SyscallError::BadArgument {
-                    n: 1,
-                    expected: "string or table",
-                    got: other.kind(),
-                })
-            }
-        };
-        let device = if options.as_table().is_some() {
-            Fields(options)
-                .opt_str("device")?
-                .map(|d| d.to_string_lossy())
+pub(crate) fn lua_arpdel(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let a = call.args;
+    let dev = c.device_check(&a.str(1)?.to_string_lossy())?;
+    let ip = addr::ip_from_value(a.str_or_num(2)?)?;
+    c.arp_set_inner(&dev, ip, None)?;
+    Ok(vec![])
+}
+
+pub(crate) fn lua_arplist(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let dev = call.args.str(1)?.to_string_lossy();
+    c.device_check(&dev)?;
+    Ok(vec![c.pip.arp_list_value(&dev)?])
+}
+
+pub(crate) fn lua_checkuri(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let ok = match call.args.get(1).as_str() {
+        Some(s) => c.check_uri(&s.to_string_lossy()),
+        None => false,
+    };
+    Ok(vec![Value::Bool(ok)])
+}
+
+pub(crate) fn lua_connect(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let options = call.args.get(1);
+    let (url, device) = match options {
+        Value::Str(s) => (s.to_string_lossy(), None),
+        Value::Table(_) => {
+            let f = Fields(options);
+            let url = f.str("url")?.to_string_lossy();
+            (url, f.opt_str("device")?.map(|d| d.to_string_lossy()))
+        }
+        other => {
+            return Err(SyscallError::BadArgument {
+                n: 1,
+                expected: "string or table",
+                got: other.kind(),
+            })
+        }
+    };
+    // The URI is parsed before the HTTP fields are read, so its errors come first.
+    let scheme = uri::parse(&url, &c.schemes)?.scheme;
+    let mut opts = ConnectOptions::new(url);
+    opts.device = device;
+    if matches!(
+        scheme,
+        Scheme::Http | Scheme::Https | Scheme::Ws | Scheme::Wss
+    ) {
+        opts = opts.with_http(HttpOptions::from_value(options)?);
+    }
+    match c.connect_inner(call.pid, &opts) {
+        Ok(id) => Ok(vec![Value::from(id)]),
+        Err(SyscallError::Refused(msg)) => Ok(vec![Value::Nil, Value::from(msg)]),
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) fn lua_ipconfig(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let a = call.args;
+    let info = a.opt_table(2)?;
+    let dev = c.device_check(&a.str(1)?.to_string_lossy())?;
+    let Some(_) = info else {
+        return Ok(vec![c.ipconfig(&dev)?.map_or(Value::Nil, |i| i.to_value())]);
+    };
+    let f = Fields(a.get(2));
+    let change = IpConfigChange {
+        ip: f
+            .opt_str_or_num("ip")?
+            .map(addr::ip_from_value)
+            .transpose()?,
+        prefix: f
+            .opt_str_or_num("netmask")?
+            .map(addr::prefix_from_value)
+            .transpose()?,
+        up: f.opt_bool("up")?,
+    };
+    Ok(vec![c.set_ipconfig_inner(&dev, change)?.to_value()])
+}
+
+pub(crate) fn lua_listen(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let text = call.args.str(1)?.to_string_lossy();
+    c.listen_inner(call.pid, &text)?;
+    Ok(vec![])
+}
+
+pub(crate) fn lua_netcontrol(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let a = call.args;
+    let ip = addr::ip_from_value(a.str_or_num(1)?)?;
+    let ty = a.option(2, CONTROL_TYPES)?;
+    let ty = MessageType::parse_netcontrol(ty)?;
+    let err = a.opt_str(3)?.cloned();
+    let hops = a.opt_num(4)?.map(hops_arg).transpose()?;
+    c.netcontrol_inner(ip, ty, err, hops);
+    Ok(vec![])
+}
+
+/// `netcontrol`'s message types.
+pub(crate) const CONTROL_TYPES: &[&str] = &["ping", "pong", "unreachable", "timeout"];
+
+/// `netcontrol`'s hop count: 1 to 2³²−1, fractions truncated.
+pub(crate) fn hops_arg(n: f64) -> Result<u32, SyscallError> {
+    if (1.0..=f64::from(u32::MAX)).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(SyscallError::OutOfRange { n: 4 })
+    }
+}
+
+pub(crate) fn lua_netevent(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let on = call.args.opt_bool(1)?;
+    Ok(vec![Value::Bool(c.netevent_inner(call.pid, on))])
+}
+
+pub(crate) fn lua_routeadd(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let opts = call.args.get(1);
+    if opts.as_table().is_none() {
+        return Err(SyscallError::BadArgument {
+            n: 1,
+            expected: "table",
+            got: opts.kind(),
+        });
+    }
+    let f = Fields(opts);
+    let source = f.opt_str_or_num("source")?.ok_or(SyscallError::BadField {
+        field: "source",
+        expected: "string",
+        got: modem_value::Kind::Nil,
+    })?;
+    let ip = addr::ip_from_value(source)?;
+    let prefix = f
+        .opt_str_or_num("sourceNetmask")?
+        .map(addr::prefix_from_value)
+        .transpose()?
+        .unwrap_or(32);
+    let action = RouteAction::parse(f.option("action", ROUTE_ACTIONS)?)?;
+    let device = f.opt_str("device")?.map(|d| d.to_string_lossy());
+    if action.needs_device() && device.is_none() {
+        return Err(SyscallError::BadField {
+            field: "device",
+            expected: "string",
+            got: modem_value::Kind::Nil,
+        });
+    }
+    let device = match device {
+        Some(d) => Some(Device::new(&c.device_check(&d)?)),
+        None => None,
+    };
+    let gateway = f
+        .opt_str_or_num("destination")?
+        .map(addr::ip_from_value)
+        .transpose()?;
+    if action == RouteAction::Unicast && gateway.is_none() {
+        return Err(SyscallError::BadField {
+            field: "destination",
+            expected: "string",
+            got: modem_value::Kind::Nil,
+        });
+    }
+    let table = match f.opt_num("table")? {
+        None => 1,
+        Some(n) if n >= 1.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => n as u32,
+        Some(_) => return Err(ConfigError::TableOutOfRange.into()),
+    };
+    let route = Route {
+        net: addr::network(ip, prefix),
+        action,
+        device,
+        gateway: if action == RouteAction::Unicast {
+            gateway
         } else {
             None
+        },
+    };
+    c.route_add_inner(table, route)?;
+    Ok(vec![])
+}
+
+/// `routeadd`'s actions.
+pub(crate) const ROUTE_ACTIONS: &[&str] = &[
+    "unicast",
+    "broadcast",
+    "local",
+    "unreachable",
+    "prohibit",
+    "blackhole",
+];
+
+pub(crate) fn lua_routedel(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let a = call.args;
+    let source = a.str_or_num(1)?;
+    let mask = match a.get(2) {
+        Value::Nil => 32,
+        v @ (Value::Num(_) | Value::Str(_)) => addr::prefix_from_value(v)?,
+        other => {
+            return Err(SyscallError::BadArgument {
+                n: 2,
+                expected: "number or string",
+                got: other.kind(),
+            })
+        }
+    };
+    let net = match source {
+        // A `a.b.c.d/n` source carries its own mask, which wins over the mask argument.
+        Value::Str(s) => addr::parse_cidr(s.as_bytes(), mask)?,
+        v => addr::network(addr::ip_from_value(v)?, mask),
+    };
+    let table = match a.opt_num(3)? {
+        None => 1,
+        Some(n) => whole_in_range(3, n, 1)?,
+    };
+    c.route_del_inner(table, net)?;
+    Ok(vec![])
+}
+
+pub(crate) fn lua_routelist(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let t = match call.args.opt_num(1)? {
+        None => 1,
+        Some(n) => whole_in_range(1, n, 0)?,
+    };
+    Ok(vec![c.route_list(t)])
+}
+
+pub(crate) fn lua_unlisten(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
+    let text = call.args.str(1)?.to_string_lossy();
+    c.unlisten_inner(call.pid, &text)?;
+    Ok(vec![])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The typed calls. Each public one takes the current instant, runs the call, and moves the
+// stack's work on, exactly as `NetworkStack::syscall` does for the Lua entry points. The root
+// rule is the Lua layer's: a Rust host calling these acts with the kernel's authority.
+
+impl Computer {
+    /// Advances the clock and makes sure `pid` is known (a host may skip `spawn_process`).
+    pub(crate) fn enter(&mut self, now: Instant, pid: Pid) {
+        self.advance(now);
+        if !self.procs.exists(pid) {
+            self.procs.spawn(pid, None);
+        }
+    }
+
+    fn typed<T>(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        f: impl FnOnce(&mut Self) -> Result<T, SyscallError>,
+    ) -> Result<T, SyscallError> {
+        self.enter(now, pid);
+        let r = f(self);
+        self.pump();
+        r
+    }
+
+    /// `connect`: opens a handle for process `pid` (see [`crate::reference`](mod@crate::reference) for what each
+    /// scheme does). A WebSocket URL the client refuses is [`SyscallError::Refused`] (a Lua
+    /// program gets `nil, message`).
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        options: &ConnectOptions,
+    ) -> Result<HandleId, SyscallError> {
+        self.typed(now, pid, |c| c.connect_inner(pid, options))
+    }
+
+    /// `listen`: starts accepting PSP connections, PDP datagrams, or (with
+    /// [`ComputerConfig::http_server`](crate::ComputerConfig::http_server)) HTTP requests and
+    /// WebSocket connections on `uri`; each arrival raises [`Event::NetworkRequest`](crate::Event::NetworkRequest).
+    pub fn listen(&mut self, now: Instant, pid: Pid, uri: &str) -> Result<(), SyscallError> {
+        self.typed(now, pid, |c| c.listen_inner(pid, uri))
+    }
+
+    /// `unlisten`: stops a `listen` (handles already accepted stay). Not listening is no error.
+    pub fn unlisten(&mut self, now: Instant, pid: Pid, uri: &str) -> Result<(), SyscallError> {
+        self.typed(now, pid, |c| c.unlisten_inner(pid, uri))
+    }
+
+    /// `ipconfig(device)`: the interface's address, prefix length and state; `None` while it
+    /// has no address.
+    pub fn ipconfig(&self, device: &str) -> Result<Option<IpConfig>, SyscallError> {
+        self.device_check(device)?;
+        Ok(self.pip.ipconfig_get(device)?)
+    }
+
+    /// `ipconfig(device, info)`: changes the interface's address, prefix or state (fields left
+    /// `None` keep their value) and returns the result.
+    pub fn set_ipconfig(
+        &mut self,
+        now: Instant,
+        device: &str,
+        change: IpConfigChange,
+    ) -> Result<IpConfig, SyscallError> {
+        self.advance(now);
+        let r = self.set_ipconfig_inner(device, change);
+        self.pump();
+        r
+    }
+
+    /// `routelist(table)`: the routes of `table` as Phoenix returns them (a list of
+    /// `{source, sourceNetmask, action, device?, destination?}`), or nil if it does not exist.
+    /// [`Computer::routes`] gives the same tables typed.
+    pub fn route_list(&self, table: u32) -> Value {
+        self.pip.route_list(table)
+    }
+
+    /// Every route table, typed.
+    pub fn routes(&self) -> &pip_core::route::RouteTables {
+        self.pip.routes()
+    }
+
+    /// `routeadd`: adds `route` to `table` (1 and above).
+    pub fn route_add(
+        &mut self,
+        now: Instant,
+        table: u32,
+        route: Route,
+    ) -> Result<(), SyscallError> {
+        self.advance(now);
+        let r = self.route_add_inner(table, route);
+        self.pump();
+        r
+    }
+
+    /// `routedel`: removes the route for `net` from `table`.
+    pub fn route_del(
+        &mut self,
+        now: Instant,
+        table: u32,
+        net: Ipv4Net,
+    ) -> Result<(), SyscallError> {
+        self.advance(now);
+        let r = self.route_del_inner(table, net);
+        self.pump();
+        r
+    }
+
+    /// `arplist(device)`: the usable address → computer ID entries of an interface.
+    pub fn arp_list(&self, device: &str) -> Result<Vec<(Ipv4Addr, u32)>, SyscallError> {
+        self.device_check(device)?;
+        Ok(self.pip.arp_list(device)?)
+    }
+
+    /// `arpset`/`arpadd(device, ip, id)` with `Some(id)`, `arpdel(device, ip)` with `None`.
+    pub fn arp_set(
+        &mut self,
+        now: Instant,
+        device: &str,
+        ip: Ipv4Addr,
+        id: Option<u32>,
+    ) -> Result<(), SyscallError> {
+        self.advance(now);
+        let r = self.arp_set_inner(device, ip, id);
+        self.pump();
+        r
+    }
+
+    /// `netcontrol(ip, type, error, hops)`: sends a control message (ping, pong, unreachable,
+    /// timeout) to `ip`.
+    pub fn netcontrol(
+        &mut self,
+        now: Instant,
+        ip: Ipv4Addr,
+        message_type: MessageType,
+        error: Option<&str>,
+        hops: Option<u32>,
+    ) {
+        self.advance(now);
+        self.netcontrol_inner(ip, message_type, error.map(LuaStr::from), hops);
+        self.pump();
+    }
+
+    /// `netevent(on)`: subscribes (`Some(true)`) or unsubscribes (`Some(false)`) process `pid`
+    /// to [`Event::NetworkEvent`](crate::Event::NetworkEvent); returns whether it is subscribed.
+    pub fn netevent(&mut self, now: Instant, pid: Pid, on: Option<bool>) -> bool {
+        self.enter(now, pid);
+        let r = self.netevent_inner(pid, on);
+        self.pump();
+        r
+    }
+
+    /// `checkuri`: whether `uri` parses, its scheme is served, and it names what its scheme
+    /// needs (PSP/PDP: an IP and a port other than 0; rednet: a host that is an IP; HTTP: a URL
+    /// the client would request; WebSocket: a URL with a host). Module schemes are accepted.
+    pub fn check_uri(&self, uri: &str) -> bool {
+        let Ok(uri) = uri::parse(uri, &self.schemes) else {
+            return false;
         };
-        let uri = uri::parse(&url, &self.schemes)?;
         match &uri.scheme {
-            Scheme::Http | Scheme::Https => Ok(vec![self.connect_http(pid, options)?]),
-            Scheme::Ws | Scheme::Wss => self.connect_ws(pid, options),
-            Scheme::Psp => self.connect_psp(pid, &uri, device.as_deref()),
-            Scheme::Pdp => self.connect_pdp(pid, &uri),
+            Scheme::Psp | Scheme::Pdp => {
+                host_ip(&uri).is_ok() && matches!(port_of(&uri), Ok(Some(p)) if p != 0)
+            }
+            Scheme::Rednet { .. } => uri
+                .host
+                .as_deref()
+                .is_some_and(|h| addr::parse_ip(h.as_bytes()).is_ok()),
+            Scheme::Http | Scheme::Https => {
+                HttpOptions::new(uri.text.clone()).prepare(None).is_ok()
+            }
+            Scheme::Ws | Scheme::Wss => url::Url::parse(&uri.text)
+                .is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty())),
+            Scheme::Module(_) => true,
+        }
+    }
+
+    /// A device path of this computer (a modem or `/lo`), else `No such device`.
+    pub(crate) fn device_check(&self, device: &str) -> Result<String, SyscallError> {
+        if device == LOOPBACK || self.modems.iter().any(|d| d.as_str() == device) {
+            Ok(device.to_string())
+        } else {
+            Err(SyscallError::NoSuchDevice)
+        }
+    }
+
+    pub(crate) fn connect_inner(
+        &mut self,
+        pid: Pid,
+        o: &ConnectOptions,
+    ) -> Result<HandleId, SyscallError> {
+        let uri = uri::parse(&o.url, &self.schemes)?;
+        let device = o.device.as_deref();
+        let id = match &uri.scheme {
+            Scheme::Http | Scheme::Https => self.connect_http(pid, o.http())?,
+            Scheme::Ws | Scheme::Wss => self.connect_ws(pid, o.http())?,
+            Scheme::Psp => self.connect_psp(pid, &uri, device)?,
+            Scheme::Pdp => self.connect_pdp(pid, &uri)?,
             Scheme::Rednet { protocol } => {
                 let protocol = protocol.clone();
-                self.connect_rednet(pid, &uri, protocol, device.as_deref())
+                self.connect_rednet(pid, &uri, protocol, device)?
             }
-            Scheme::Module(s) => Err(SyscallError::msg(format!("Invalid protocol {s}"))),
-        }
+            Scheme::Module(s) => return Err(uri::UriError::UnknownScheme(s.clone()).into()),
+        };
+        Ok(HandleId(id))
     }
 
     fn option_device(&self, device: Option<&str>) -> Result<Option<Device>, SyscallError> {
@@ -223,7 +574,7 @@ impl Computer {
                 .find(|m| m.as_str() == d)
                 .cloned()
                 .map(Some)
-                .ok_or_else(|| SyscallError::msg("No such device")),
+                .ok_or(SyscallError::NoSuchDevice),
         }
     }
 
@@ -232,40 +583,31 @@ impl Computer {
         pid: Pid,
         uri: &Uri,
         device: Option<&str>,
-    ) -> Result<Vec<Value>, SyscallError> {
+    ) -> Result<u64, SyscallError> {
         let device = self.option_device(device)?;
         let ip = host_ip(uri)?;
         let port = port_of(uri)?;
         let id = self.handles.peek_next_id();
         let local = self.psp.connect(self.now, &mut self.rng, id, ip, port)?;
-        let hid = self
-            .handles
-            .insert(pid, Kind::Psp)
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        let hid = self.handles.insert(pid, Kind::Psp)?;
         debug_assert_eq!(hid, id);
         let key = (local, ip, port.unwrap_or(0));
         self.syn_wait.insert(key, id);
         if let Some(d) = device {
             self.conn_device.insert(key, d);
         }
-        Ok(vec![Value::from(id)])
+        Ok(id)
     }
 
-    fn all_interfaces(&self) -> Vec<Device> {
-        self.pip.devices().cloned().collect()
-    }
-
-    fn connect_pdp(&mut self, pid: Pid, uri: &Uri) -> Result<Vec<Value>, SyscallError> {
+    fn connect_pdp(&mut self, pid: Pid, uri: &Uri) -> Result<u64, SyscallError> {
         let ip = host_ip(uri)?;
         let port = port_of(uri)?;
         let id = self.handles.peek_next_id();
-        let ifaces = self.all_interfaces();
+        let ifaces: Vec<Device> = self.pip.devices().cloned().collect();
         self.pdp
             .connect(self.now, &mut self.rng, id, ip, port, ifaces)?;
-        self.handles
-            .insert(pid, Kind::Pdp)
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
-        Ok(vec![Value::from(id)])
+        self.handles.insert(pid, Kind::Pdp)?;
+        Ok(id)
     }
 
     fn connect_rednet(
@@ -274,11 +616,8 @@ impl Computer {
         uri: &Uri,
         protocol: Option<String>,
         device: Option<&str>,
-    ) -> Result<Vec<Value>, SyscallError> {
-        let host = uri
-            .host
-            .as_deref()
-            .ok_or_else(|| SyscallError::msg("Missing host"))?;
+    ) -> Result<u64, SyscallError> {
+        let host = uri.host.as_deref().ok_or(SyscallError::MissingHost)?;
         let ip = addr::parse_ip(host.as_bytes())?;
         let target = (ip != Ipv4Addr::BROADCAST).then(|| u32::from(ip));
         let modems: Vec<Device> = match device {
@@ -287,17 +626,15 @@ impl Computer {
                 .iter()
                 .find(|m| m.as_str() == d)
                 .cloned()
-                .ok_or_else(|| SyscallError::msg("No such device"))?],
+                .ok_or(SyscallError::NoSuchDevice)?],
             None => self.modems.clone(),
         };
         if modems.is_empty() {
-            return Err(SyscallError::msg("Could not find a modem"));
+            return Err(SyscallError::NoModem);
         }
         for m in &modems {
             if !self.rednet.is_open(&ModemId::from(m.as_str())) {
-                self.rednet
-                    .open(&ModemId::from(m.as_str()))
-                    .map_err(|e| SyscallError::msg(e.to_string()))?;
+                self.rednet.open(&ModemId::from(m.as_str()))?;
             }
         }
         let h = RednetHandle {
@@ -307,11 +644,7 @@ impl Computer {
             queue: Default::default(),
             closed: false,
         };
-        let id = self
-            .handles
-            .insert(pid, Kind::Rednet(h))
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
-        Ok(vec![Value::from(id)])
+        Ok(self.handles.insert(pid, Kind::Rednet(h))?)
     }
 
     /// Up interfaces whose address is `ip` (all up interfaces for `0.0.0.0`).
@@ -325,17 +658,15 @@ impl Computer {
             .collect()
     }
 
-    fn sys_listen(&mut self, pid: Pid, a: Args<'_>) -> Result<(), SyscallError> {
-        let text = a.str(1)?.to_string_lossy();
-        let uri = uri::parse(&text, &self.schemes)?;
+    pub(crate) fn listen_inner(&mut self, pid: Pid, text: &str) -> Result<(), SyscallError> {
+        let uri = uri::parse(text, &self.schemes)?;
         match &uri.scheme {
             Scheme::Psp | Scheme::Pdp => {
                 let ip = host_ip(&uri)?;
                 let port = port_of(&uri)?;
                 let ifaces = self.interfaces_for(ip);
                 if ip != Ipv4Addr::UNSPECIFIED && ifaces.is_empty() {
-                    // Q-PSP10.
-                    return Err(SyscallError::msg("Address not available"));
+                    return Err(SyscallError::AddressNotAvailable);
                 }
                 let id = self.handles.peek_next_id();
                 if uri.scheme == Scheme::Psp {
@@ -351,9 +682,7 @@ impl Computer {
                 } else {
                     Kind::Pdp
                 };
-                self.handles
-                    .insert(pid, kind)
-                    .map_err(|e| SyscallError::msg(e.to_string()))?;
+                self.handles.insert(pid, kind)?;
                 Ok(())
             }
             Scheme::Http | Scheme::Ws if self.config.http_server => {
@@ -361,16 +690,12 @@ impl Computer {
                 let ws = uri.scheme == Scheme::Ws;
                 self.listen_web(pid, &uri.text, uri.host.as_deref(), port, ws)
             }
-            other => Err(SyscallError::msg(format!(
-                "Invalid protocol {}",
-                other.as_string()
-            ))),
+            other => Err(uri::UriError::UnknownScheme(other.as_string()).into()),
         }
     }
 
-    fn sys_unlisten(&mut self, pid: Pid, a: Args<'_>) -> Result<(), SyscallError> {
-        let text = a.str(1)?.to_string_lossy();
-        let uri = uri::parse(&text, &self.schemes)?;
+    pub(crate) fn unlisten_inner(&mut self, pid: Pid, text: &str) -> Result<(), SyscallError> {
+        let uri = uri::parse(text, &self.schemes)?;
         let port = port_of(&uri)?;
         let listener = match (&uri.scheme, port) {
             (Scheme::Psp, Some(p)) => self.psp.listener(p),
@@ -378,21 +703,16 @@ impl Computer {
             (Scheme::Http | Scheme::Ws, p) if self.config.http_server => {
                 return self.unlisten_web(pid, p.unwrap_or(80));
             }
-            (Scheme::Psp | Scheme::Pdp, None) => return Err(SyscallError::msg("Missing port")),
-            (other, _) => {
-                return Err(SyscallError::msg(format!(
-                    "Invalid protocol {}",
-                    other.as_string()
-                )))
-            }
+            (Scheme::Psp | Scheme::Pdp, None) => return Err(SyscallError::MissingPort),
+            (other, _) => return Err(uri::UriError::UnknownScheme(other.as_string()).into()),
         };
-        // Q-PSP11: not listening is a silent no-op.
+        // Not listening is a silent no-op.
         let Some(lid) = listener else {
             return Ok(());
         };
         if let Some(owner) = self.handles.owner(lid) {
             if !self.procs.is_self_or_descendant(pid, owner) {
-                return Err(SyscallError::msg("Port open in another process"));
+                return Err(SyscallError::PortOwnedByOther);
             }
         }
         if let Some(p) = port {
@@ -407,155 +727,55 @@ impl Computer {
         Ok(())
     }
 
-    fn sys_ipconfig(&mut self, root: bool, a: Args<'_>) -> Result<Value, SyscallError> {
-        let info = a.opt_table(2)?;
-        if info.is_some() && !root {
-            return Err(SyscallError::PermissionDenied);
-        }
-        let dev = self.device_arg(a, 1)?;
-        let Some(_) = info else {
-            return Ok(self
-                .pip
-                .ipconfig_get(&dev)?
-                .map_or(Value::Nil, |c| c.to_value()));
-        };
-        let f = Fields(a.get(2));
-        let change = IpConfigChange {
-            ip: f
-                .opt_str_or_num("ip")?
-                .map(addr::ip_from_value)
-                .transpose()?,
-            prefix: f
-                .opt_str_or_num("netmask")?
-                .map(addr::prefix_from_value)
-                .transpose()?,
-            up: f.opt_bool("up")?,
-        };
-        Ok(self.pip.ipconfig(&dev, change)?.to_value())
+    fn set_ipconfig_inner(
+        &mut self,
+        device: &str,
+        change: IpConfigChange,
+    ) -> Result<IpConfig, SyscallError> {
+        self.device_check(device)?;
+        Ok(self.pip.ipconfig(device, change)?)
     }
 
-    fn sys_routeadd(&mut self, a: Args<'_>) -> Result<(), SyscallError> {
-        let opts = a.get(1);
-        if opts.as_table().is_none() {
-            return Err(SyscallError::BadArgument {
-                n: 1,
-                expected: "table",
-                got: opts.kind(),
-            });
+    fn route_add_inner(&mut self, table: u32, route: Route) -> Result<(), SyscallError> {
+        if let Some(d) = &route.device {
+            self.device_check(d.as_str())?;
         }
-        let f = Fields(opts);
-        let source = f.opt_str_or_num("source")?.ok_or(SyscallError::BadField {
-            field: "source",
-            expected: "string",
-            got: modem_value::Kind::Nil,
-        })?;
-        let ip = addr::ip_from_value(source)?;
-        let prefix = f
-            .opt_str_or_num("sourceNetmask")?
-            .map(addr::prefix_from_value)
-            .transpose()?
-            .unwrap_or(32);
-        let action = RouteAction::parse(f.option(
-            "action",
-            &[
-                "unicast",
-                "broadcast",
-                "local",
-                "unreachable",
-                "prohibit",
-                "blackhole",
-            ],
-        )?)?;
-        let device = f.opt_str("device")?.map(|d| d.to_string_lossy());
-        if action.needs_device() && device.is_none() {
-            return Err(SyscallError::BadField {
-                field: "device",
-                expected: "string",
-                got: modem_value::Kind::Nil,
-            });
-        }
-        let device = match device {
-            Some(d) => Some(Device::new(&self.device_arg(Args(&[Value::from(d)]), 1)?)),
-            None => None,
-        };
-        let gateway = f
-            .opt_str_or_num("destination")?
-            .map(addr::ip_from_value)
-            .transpose()?;
-        if action == RouteAction::Unicast && gateway.is_none() {
-            return Err(SyscallError::BadField {
-                field: "destination",
-                expected: "string",
-                got: modem_value::Kind::Nil,
-            });
-        }
-        let table = match f.opt_num("table")? {
-            None => 1,
-            Some(n) if n >= 1.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => n as u32,
-            Some(_) => return Err(ConfigError::TableOutOfRange.into()),
-        };
-        let route = Route {
-            net: addr::network(ip, prefix),
-            action,
-            device,
-            gateway: if action == RouteAction::Unicast {
-                gateway
-            } else {
-                None
-            },
-        };
         Ok(self.pip.route_add(table, route)?)
     }
 
-    fn sys_routedel(&mut self, a: Args<'_>) -> Result<(), SyscallError> {
-        let source = a.str_or_num(1)?;
-        let mask = match a.get(2) {
-            Value::Nil => 32,
-            v @ (Value::Num(_) | Value::Str(_)) => addr::prefix_from_value(v)?,
-            other => {
-                return Err(SyscallError::BadArgument {
-                    n: 2,
-                    expected: "number or string",
-                    got: other.kind(),
-                })
-            }
-        };
-        let net = match source {
-            // Q-RT3: `a.b.c.d/n` overrides the mask argument.
-            Value::Str(s) => addr::parse_cidr(s.as_bytes(), mask)?,
-            v => addr::network(addr::ip_from_value(v)?, mask),
-        };
-        let table = match a.opt_num(3)? {
-            None => 1,
-            Some(n) if n >= 1.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => n as u32,
-            Some(_) => return Err(SyscallError::msg("bad argument #3 (number out of range)")),
-        };
+    fn route_del_inner(&mut self, table: u32, net: Ipv4Net) -> Result<(), SyscallError> {
         Ok(self.pip.route_remove(table, net)?)
     }
 
-    /// Q-CHK1: the URI parses, its scheme is served, and psp/pdp have a port and a valid IP,
-    /// rednet a host, http/ws a URL the HTTP client would accept.
-    pub(crate) fn check_uri(&self, v: &Value) -> bool {
-        let Some(s) = v.as_str() else {
-            return false;
-        };
-        let Ok(uri) = uri::parse(&s.to_string_lossy(), &self.schemes) else {
-            return false;
-        };
-        match &uri.scheme {
-            Scheme::Psp | Scheme::Pdp => {
-                host_ip(&uri).is_ok() && matches!(port_of(&uri), Ok(Some(p)) if p != 0)
+    fn arp_set_inner(
+        &mut self,
+        device: &str,
+        ip: Ipv4Addr,
+        id: Option<u32>,
+    ) -> Result<(), SyscallError> {
+        self.device_check(device)?;
+        Ok(self.pip.arp_set(device, ip, id)?)
+    }
+
+    fn netcontrol_inner(
+        &mut self,
+        ip: Ipv4Addr,
+        message_type: MessageType,
+        error: Option<LuaStr>,
+        hops: Option<u32>,
+    ) {
+        self.pip.netcontrol(self.now, ip, message_type, error, hops);
+    }
+
+    fn netevent_inner(&mut self, pid: Pid, on: Option<bool>) -> bool {
+        if let Some(on) = on {
+            if on {
+                self.netevent.insert(pid);
+            } else {
+                self.netevent.remove(&pid);
             }
-            Scheme::Rednet { .. } => uri
-                .host
-                .as_deref()
-                .is_some_and(|h| addr::parse_ip(h.as_bytes()).is_ok()),
-            Scheme::Http | Scheme::Https => handle_fsm::http::HttpOptions::new(uri.text.clone())
-                .prepare(None)
-                .is_ok(),
-            Scheme::Ws | Scheme::Wss => url::Url::parse(&uri.text)
-                .is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty())),
-            Scheme::Module(_) => true,
+            self.pip.set_netevent(!self.netevent.is_empty());
         }
+        self.netevent.contains(&pid)
     }
 }

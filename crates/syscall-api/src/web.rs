@@ -6,7 +6,7 @@
 //! [`NetworkStack::handle_tcp`]. Servers (`listen("http://…")`, `listen("ws://…")`) ask the
 //! host to listen on the URI's address and port ([`TcpRequest::Listen`], with a fresh
 //! [`ListenerId`]); the host reports each accepted connection with
-//! [`Computer::handle_tcp_accept`], which returns the id to use for it.
+//! [`NetworkStack::handle_tcp_accept`](crate::NetworkStack::handle_tcp_accept), which returns the id to use for it.
 //!
 //! [`NetworkStack::handle_tcp`]: crate::NetworkStack::handle_tcp
 
@@ -17,12 +17,11 @@ use handle_fsm::http::{
 };
 use handle_fsm::ws::WsHandle;
 use handle_fsm::{HandleEvent, NetOutput, Status};
-use modem_value::{Instant, RandomSource, SplitMix64, Table, Value};
+use modem_value::{Instant, RandomSource, SplitMix64};
 use psp_proto::HandleId;
 
 use crate::computer::Computer;
-use crate::handles::Pid;
-use crate::io::{ListenerId, Output, TcpEvent, TcpId, TcpRequest};
+use crate::io::{Event, ListenerId, Output, Pid, TcpEvent, TcpId, TcpRequest};
 use crate::kinds::{HttpState, Kind, WsState};
 use crate::SyscallError;
 
@@ -99,20 +98,12 @@ impl Web {
     }
 }
 
-fn status_params(id: HandleId, status: Status, error: Option<&str>) -> Value {
-    let mut t = Table::with_capacity(3);
-    t.set("id", Value::from(id));
-    t.set("status", Value::from_static(status.as_str()));
-    if let Some(e) = error {
-        t.set("error", Value::from(e));
+fn status_event(id: HandleId, status: Status, error: Option<&str>) -> Event {
+    Event::HandleStatusChange {
+        id: id.into(),
+        status,
+        error: error.map(str::to_string),
     }
-    Value::Table(t)
-}
-
-fn id_params(id: HandleId) -> Value {
-    let mut t = Table::with_capacity(1);
-    t.set("id", Value::from(id));
-    Value::Table(t)
 }
 
 impl Computer {
@@ -120,37 +111,30 @@ impl Computer {
     pub(crate) fn connect_http(
         &mut self,
         pid: Pid,
-        options: &Value,
-    ) -> Result<Value, SyscallError> {
-        let opts =
-            HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
+        opts: HttpOptions,
+    ) -> Result<HandleId, SyscallError> {
         let state = HttpState {
             handle: HttpHandle::new(opts),
             client: None,
             tcp: None,
         };
-        let id = self
-            .handles
-            .insert(pid, Kind::Http(Box::new(state)))
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        let id = self.handles.insert(pid, Kind::Http(Box::new(state)))?;
         self.web.active.insert(id);
-        Ok(Value::from(id))
+        Ok(id)
     }
 
-    /// `connect` for ws/wss: a handle in `connecting`, or `nil, message` on a synchronous
-    /// refusal.
+    /// `connect` for ws/wss: a handle in `connecting`, or [`SyscallError::Refused`] on a
+    /// synchronous refusal.
     pub(crate) fn connect_ws(
         &mut self,
         pid: Pid,
-        options: &Value,
-    ) -> Result<Vec<Value>, SyscallError> {
-        let opts =
-            HttpOptions::from_value(options).map_err(|e| SyscallError::msg(e.to_string()))?;
+        opts: HttpOptions,
+    ) -> Result<HandleId, SyscallError> {
         let rng = SplitMix64::new(self.web.rng.next_u64());
         let handle = match WsHandle::connect(self.now, &opts.url, &opts.headers, opts.encoding, rng)
         {
             Ok(h) => h,
-            Err(msg) => return Ok(vec![Value::Nil, Value::from(msg)]),
+            Err(msg) => return Err(SyscallError::Refused(msg.to_string())),
         };
         let state = WsState {
             handle,
@@ -158,12 +142,9 @@ impl Computer {
             listen_uri: None,
             announced: true,
         };
-        let id = self
-            .handles
-            .insert(pid, Kind::Ws(Box::new(state)))
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        let id = self.handles.insert(pid, Kind::Ws(Box::new(state)))?;
         self.web.active.insert(id);
-        Ok(vec![Value::from(id)])
+        Ok(id)
     }
 
     /// `listen("http://…")` / `listen("ws://…")`: port 80 by default.
@@ -176,12 +157,9 @@ impl Computer {
         ws: bool,
     ) -> Result<(), SyscallError> {
         if self.web.listeners.contains_key(&port) {
-            return Err(SyscallError::msg("Port already open"));
+            return Err(SyscallError::PortAlreadyOpen);
         }
-        let id = self
-            .handles
-            .insert(pid, Kind::WebListener { port })
-            .map_err(|e| SyscallError::msg(e.to_string()))?;
+        let id = self.handles.insert(pid, Kind::WebListener { port })?;
         let listener = ListenerId(self.web.next_listener);
         self.web.next_listener += 1;
         self.web.listeners.insert(
@@ -208,7 +186,7 @@ impl Computer {
         };
         let owner = self.handles.owner(l.id).unwrap_or(pid);
         if !self.procs.is_self_or_descendant(pid, owner) {
-            return Err(SyscallError::msg("Port open in another process"));
+            return Err(SyscallError::PortOwnedByOther);
         }
         let (id, listener) = (l.id, l.listener);
         self.web.listeners.remove(&port);
@@ -217,11 +195,8 @@ impl Computer {
         Ok(())
     }
 
-    /// The host accepted a TCP connection on `listener` from `peer` (its address as text).
-    /// Returns the id to report the connection's events under, or `None` if that listener is
-    /// gone or [`MAX_TCP`] connections are open (the host must close the socket).
-    #[must_use]
-    pub fn handle_tcp_accept(
+    /// See [`NetworkStack::handle_tcp_accept`](crate::NetworkStack::handle_tcp_accept).
+    pub(crate) fn tcp_accept(
         &mut self,
         now: Instant,
         listener: ListenerId,
@@ -336,7 +311,7 @@ impl Computer {
     pub(crate) fn pump_web(&mut self) -> bool {
         let mut progress = false;
         let mut out: Vec<Output> = Vec::new();
-        let mut events: Vec<(HandleId, &'static str, Value)> = Vec::new();
+        let mut events: Vec<(HandleId, Event)> = Vec::new();
         let mut finished: Vec<HandleId> = Vec::new();
         let mut deadline: Option<Instant> = None;
         let now = self.now;
@@ -393,10 +368,14 @@ impl Computer {
                         progress = true;
                         if !st.announced && ev == HandleEvent::StatusChange(Status::Open) {
                             st.announced = true;
-                            let mut t = Table::with_capacity(3);
-                            t.set("uri", Value::from(st.listen_uri.clone()));
-                            t.set("handle", Value::from(id));
-                            events.push((id, "network_request", Value::Table(t)));
+                            events.push((
+                                id,
+                                Event::NetworkRequest {
+                                    uri: st.listen_uri.clone().unwrap_or_default(),
+                                    ip: None,
+                                    handle: id.into(),
+                                },
+                            ));
                         } else if st.announced {
                             events.push(handle_event_params(id, ev, st.handle.status()));
                         }
@@ -431,11 +410,7 @@ impl Computer {
                     }
                     ServerEvent::StatusChange(rid, status) => {
                         if let Some(&hid) = s.requests.get(&rid) {
-                            events.push((
-                                hid,
-                                "handle_status_change",
-                                status_params(hid, status, None),
-                            ));
+                            events.push((hid, status_event(hid, status, None)));
                         }
                     }
                 }
@@ -462,11 +437,14 @@ impl Computer {
             if let Some(s) = self.web.servers.get_mut(&tcp) {
                 s.requests.insert(rid, hid);
             }
-            let mut t = Table::with_capacity(3);
-            t.set("uri", Value::from(uri));
-            t.set("ip", Value::from(peer));
-            t.set("handle", Value::from(hid));
-            events.push((hid, "network_request", Value::Table(t)));
+            events.push((
+                hid,
+                Event::NetworkRequest {
+                    uri,
+                    ip: Some(peer),
+                    handle: hid.into(),
+                },
+            ));
         }
         for tcp in closed_conns {
             self.web.servers.remove(&tcp);
@@ -476,8 +454,8 @@ impl Computer {
         for o in out {
             self.push(o);
         }
-        for (id, name, params) in events {
-            self.handle_event(id, name, params);
+        for (id, event) in events {
+            self.handle_event(id, event);
         }
         progress
     }
@@ -523,13 +501,13 @@ fn handle_event_params(
     id: HandleId,
     ev: HandleEvent,
     (_, error): (Status, Option<&str>),
-) -> (HandleId, &'static str, Value) {
+) -> (HandleId, Event) {
     match ev {
         HandleEvent::StatusChange(s) => {
             let err = if s == Status::Error { error } else { None };
-            (id, "handle_status_change", status_params(id, s, err))
+            (id, status_event(id, s, err))
         }
-        HandleEvent::DataReady => (id, "handle_data_ready", id_params(id)),
+        HandleEvent::DataReady => (id, Event::HandleDataReady { id: id.into() }),
     }
 }
 
