@@ -33,51 +33,51 @@ const PRELUDE: &str = include_str!("prelude.lua");
 pub const BUILTIN_PROGRAMS: &[(&str, &str)] = &[
     (
         "programs/ping.lua",
-        include_str!("../../../../scenarios/programs/ping.lua"),
+        include_str!("../../scenarios/programs/ping.lua"),
     ),
     (
         "programs/psp_server.lua",
-        include_str!("../../../../scenarios/programs/psp_server.lua"),
+        include_str!("../../scenarios/programs/psp_server.lua"),
     ),
     (
         "programs/psp_client.lua",
-        include_str!("../../../../scenarios/programs/psp_client.lua"),
+        include_str!("../../scenarios/programs/psp_client.lua"),
     ),
     (
         "programs/pdp_echo.lua",
-        include_str!("../../../../scenarios/programs/pdp_echo.lua"),
+        include_str!("../../scenarios/programs/pdp_echo.lua"),
     ),
     (
         "programs/pdp_client.lua",
-        include_str!("../../../../scenarios/programs/pdp_client.lua"),
+        include_str!("../../scenarios/programs/pdp_client.lua"),
     ),
     (
         "programs/rednet_chat.lua",
-        include_str!("../../../../scenarios/programs/rednet_chat.lua"),
+        include_str!("../../scenarios/programs/rednet_chat.lua"),
     ),
     (
         "programs/name_server.lua",
-        include_str!("../../../../scenarios/programs/name_server.lua"),
+        include_str!("../../scenarios/programs/name_server.lua"),
     ),
     (
         "programs/name_lookup.lua",
-        include_str!("../../../../scenarios/programs/name_lookup.lua"),
+        include_str!("../../scenarios/programs/name_lookup.lua"),
     ),
     (
         "programs/http_server.lua",
-        include_str!("../../../../scenarios/programs/http_server.lua"),
+        include_str!("../../scenarios/programs/http_server.lua"),
     ),
     (
         "programs/http_client.lua",
-        include_str!("../../../../scenarios/programs/http_client.lua"),
+        include_str!("../../scenarios/programs/http_client.lua"),
     ),
     (
         "programs/lib/bytes.lua",
-        include_str!("../../../../scenarios/programs/lib/bytes.lua"),
+        include_str!("../../scenarios/programs/lib/bytes.lua"),
     ),
     (
         "programs/neighbour.lua",
-        include_str!("../../../../scenarios/programs/neighbour.lua"),
+        include_str!("../../scenarios/programs/neighbour.lua"),
     ),
 ];
 
