@@ -207,6 +207,17 @@ fn ratios(big: &[u8], small: &[u8], resp: &[u8]) {
     let raw = ns_per_op(20000, || {
         black_box(httparse_head(black_box(HEAD)));
     });
+    let head_fn = ns_per_op(20000, || {
+        black_box(handle_fsm::http::head::parse_response_head(black_box(HEAD)).unwrap());
+    });
+    report("http_head_only", "parse_response_head ns", head_fn);
+    report(
+        "http_head_only",
+        "allocations per head",
+        allocations_per_op(200, || {
+            black_box(parse(black_box(HEAD)));
+        }),
+    );
     report("http_head_only", "handle_fsm ns", ours);
     report("http_head_only", "httparse ns", raw);
     report(

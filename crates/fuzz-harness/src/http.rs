@@ -2,6 +2,7 @@
 //! a stateful WebSocket session.
 
 use arbitrary::Unstructured;
+use handle_fsm::http::head::parse_request_head;
 use handle_fsm::http::{
     HttpClient, HttpOptions, HttpServerConnection, ResponseParser, ServerEvent,
 };
@@ -123,6 +124,25 @@ pub fn http_request(data: &[u8]) {
         responses <= requests + 1,
         "{responses} responses for {requests} requests"
     );
+
+    // Strictness: a head httparse refuses is refused; one both accept reads the same.
+    let mut slots = [httparse::EMPTY_HEADER; 128];
+    let mut theirs = httparse::Request::new(&mut slots);
+    let verdict = theirs.parse(body);
+    match (verdict, parse_request_head(body)) {
+        (Err(_), ours) => assert!(ours.is_err(), "httparse refused a head we accepted"),
+        (Ok(httparse::Status::Complete(n)), Ok(Some((h, m)))) => {
+            assert_eq!(n, m);
+            assert_eq!(theirs.method, Some(h.method()));
+            assert_eq!(theirs.path, Some(h.target()));
+            assert!(theirs
+                .headers
+                .iter()
+                .map(|f| (f.name, f.value))
+                .eq(h.fields()));
+        }
+        _ => {}
+    }
 
     let mut hs = ServerHandshake::new();
     for chunk in body.chunks(step) {

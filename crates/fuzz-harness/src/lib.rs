@@ -7,6 +7,14 @@
 //!
 //! Structured inputs are built with [`arbitrary`] from the fuzzer's bytes; `Value`'s
 //! `Arbitrary` impl is bounded in depth and size and biased towards protocol field names.
+//!
+//! ```
+//! // What `cargo test` does with the committed corpus, for one input of every target.
+//! for (name, target) in fuzz_harness::targets() {
+//!     target(b"\x01\x02 any bytes at all");
+//!     assert!(!name.is_empty());
+//! }
+//! ```
 
 pub mod http;
 pub mod pip;

@@ -309,7 +309,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         }
         assert!(s.seen_ids_len() <= SEEN_CAPACITY);
         assert!(s.pending_resolutions() <= MAX_PENDING_RESOLUTIONS);
-        // Every remaining route lookup agrees with the literal §8.3 scan.
+        // Every remaining route lookup agrees with the literal scan of every route in priority order.
         let a = ip(u)?;
         assert_eq!(s.routes().lookup(a), s.routes().lookup_linear(a));
     }

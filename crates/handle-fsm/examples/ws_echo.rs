@@ -7,7 +7,7 @@
 //!   `URL/getCaseCount`, then for each case connects to `URL/runCase?case=N&agent=AGENT` and
 //!   echoes, then `URL/updateReports?agent=AGENT`.
 //!
-//! The Phoenix handle merges messages into one stream (H2), but an echo peer needs message
+//! The Phoenix handle merges messages into one stream, but an echo peer needs message
 //! boundaries and types, so this example composes the handshake types and [`WsSession`]
 //! directly — the same pieces `WsHandle` is built from.
 

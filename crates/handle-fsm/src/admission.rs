@@ -1,4 +1,4 @@
-//! The host-wide concurrency limits of CC:Tweaked (§5.1, §6, §8): at most 16 HTTP requests
+//! The host-wide concurrency limits of CC:Tweaked: at most 16 HTTP requests
 //! run at once with up to 512 more queued, and at most 4 open WebSockets.
 //!
 //! A stack keeps one [`Admission`] per computer and asks it before starting a request or a

@@ -9,7 +9,7 @@
 //!   plain `VecDeque<u8>`, as PSP keeps it), rednet message queues and HTTP bodies.
 //! * [`status`] — status values, the kernel's exact method errors, handle events.
 //! * [`http`] — CC:Tweaked-compatible HTTP/1.1: request validation and construction,
-//!   response parsing (chunked, trailers, gzip/deflate, limits), redirects (proposal H5),
+//!   response parsing (chunked, trailers, gzip/deflate, limits), redirects,
 //!   timeouts; the [`http::HttpHandle`] lifecycle, which a host with its own HTTP client can
 //!   drive with response-level [`http::Outcome`]s; and the server of `listen("http://…")`.
 //! * [`ws`] — WebSocket framing, handshake, sessions and the Phoenix WebSocket handle, client

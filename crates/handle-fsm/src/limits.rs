@@ -1,5 +1,5 @@
-//! Every bound of the crate in one place. Values marked (CC) are CC:Tweaked's defaults (spec
-//! §8); the others are ours and say what happens when they are hit.
+//! Every bound of the crate in one place. Values marked (CC) are CC:Tweaked's defaults; the
+//! others are ours and say what happens when they are hit.
 
 use core::time::Duration;
 

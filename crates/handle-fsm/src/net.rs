@@ -3,8 +3,14 @@
 /// What a connection machine asks the host to do with its TCP (or TLS) connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetOutput {
-    /// Open a TCP connection (TLS on top when `tls`) to `host:port`, then call
-    /// the machine's `handle_connected` or `handle_connect_failed`.
+    /// Open a TCP connection (TLS on top when `tls`) to `host:port`, then report the outcome
+    /// to the machine that asked: [`HttpClient::handle_connected`] or
+    /// [`HttpClient::handle_connect_failed`] (the same two methods on [`WsHandle`]). A host of
+    /// a whole computer reports it with `syscall-api`'s `NetworkStack::handle_tcp` instead.
+    ///
+    /// [`HttpClient::handle_connected`]: crate::http::HttpClient::handle_connected
+    /// [`HttpClient::handle_connect_failed`]: crate::http::HttpClient::handle_connect_failed
+    /// [`WsHandle`]: crate::ws::WsHandle
     Connect {
         /// Host name or address literal.
         host: String,
@@ -19,16 +25,26 @@ pub enum NetOutput {
     Close,
 }
 
-/// Why the host could not connect; each maps to CC:Tweaked's message.
+/// Why the host could not connect. The handle turns it into CC:Tweaked's message
+/// ([`ConnectFailure::message`]), which the program sees as the handle's `error` status.
+///
+/// A host picks the variant from what its socket layer said: any refusal, timeout, reset or
+/// unreachable network is [`CouldNotConnect`](ConnectFailure::CouldNotConnect); a failed TLS
+/// handshake or certificate check is [`Tls`](ConnectFailure::Tls); a name that does not
+/// resolve is [`UnknownHost`](ConnectFailure::UnknownHost); an address the host's own policy
+/// forbids (CC:Tweaked blocks private and loopback ranges by default) is
+/// [`NotPermitted`](ConnectFailure::NotPermitted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectFailure {
-    /// Refused, unreachable, reset: `Could not connect`.
+    /// The connection was refused, timed out, reset, or the network is unreachable:
+    /// `Could not connect`.
     CouldNotConnect,
-    /// TLS handshake failed: `Could not create a secure connection`.
+    /// The TLS handshake or the server's certificate failed:
+    /// `Could not create a secure connection`.
     Tls,
-    /// DNS failed: `Unknown host`.
+    /// The host name does not resolve: `Unknown host`.
     UnknownHost,
-    /// The address policy denied it: `Domain not permitted`.
+    /// The host's address policy forbids the destination: `Domain not permitted`.
     NotPermitted,
 }
 

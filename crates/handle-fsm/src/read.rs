@@ -1,4 +1,4 @@
-//! The read-mode engine (spec §2): one implementation of `read(mode...)` for stream buffers
+//! The read-mode engine: one implementation of `read(mode...)` for stream buffers
 //! (PSP, WebSocket, server request bodies), message queues (rednet) and HTTP response bodies.
 //!
 //! Modes are parsed and validated **before** anything is consumed, so a bad argument never eats
@@ -8,7 +8,7 @@
 //! Decisions where the spec is silent:
 //! * A mode string is accepted by its first character after an optional `*`, as Lua's
 //!   `io.read` does (`"*line"` ≡ `"*l"`); the empty string and `"*"` are invalid.
-//! * A numeric count must be a non-negative integer (proposal H4: counts work as documented);
+//! * A numeric count must be a non-negative integer (counts work as documented);
 //!   a negative, fractional, infinite or NaN count is `bad argument (invalid mode '<n>')`.
 //! * `0` returns `""` when data is available, nil otherwise (as `io.read(0)`).
 
@@ -127,7 +127,7 @@ pub fn read_with<S: ReadSource + ?Sized>(
     Ok(out)
 }
 
-/// `read` on a stream buffer (§2.1): PSP and WebSocket handles, server request bodies.
+/// `read` on a stream buffer: PSP and WebSocket handles, server request bodies.
 ///
 /// The buffer is a plain `VecDeque<u8>` so that transports can own it without depending on
 /// this crate's types.
@@ -135,7 +135,7 @@ pub fn read_stream(buf: &mut VecDeque<u8>, modes: &[Value]) -> Result<Vec<Value>
     read_with(&mut Stream(buf), modes)
 }
 
-/// `read` on a message queue (§2.2, rednet), with the proposal applied: an element is removed
+/// `read` on a message queue (rednet), with one fix to Phoenix: an element is removed
 /// as soon as it is fully consumed.
 pub fn read_queue(queue: &mut VecDeque<Value>, modes: &[Value]) -> Result<Vec<Value>, ReadError> {
     read_with(&mut Queue(queue), modes)
@@ -274,7 +274,7 @@ impl ReadSource for Queue<'_> {
     }
 }
 
-/// A fully received HTTP response body read with the host response handle's semantics (§2.3):
+/// A fully received HTTP response body read with the host response handle's semantics:
 /// `*a` gives `""` at the end instead of nil, lines end at `\n` with a preceding `\r` stripped
 /// (a lone `\r` is kept), `*n` discards non-digits up to the first digit even when it then
 /// finds none.

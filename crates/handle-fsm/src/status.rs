@@ -1,11 +1,11 @@
-//! The common handle contract (spec §1): status values, the kernel's exact method errors, and
+//! The common handle contract: status values, the kernel's exact method errors, and
 //! the events a handle raises.
 
 use core::fmt;
 
 use crate::read::ReadError;
 
-/// A handle's status, as `status()` names it (§1.1).
+/// A handle's status, as `status()` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Created, nothing sent yet (HTTP client handles only).

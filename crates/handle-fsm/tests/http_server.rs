@@ -76,7 +76,7 @@ fn simple_get_and_response() {
 #[test]
 fn bodies_content_length_and_chunked_read_as_streams() {
     let mut c = HttpServerConnection::new(t(0));
-    let req = b"POST /a HTTP/1.1\r\nContent-Length: 11\r\n\r\nline1\n12abcPUT /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n";
+    let req = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nline1\n12abcPUT /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n";
     // Byte at a time: same as all at once.
     for b in req {
         c.handle_bytes(t(0), std::slice::from_ref(b));
@@ -101,7 +101,7 @@ fn bodies_content_length_and_chunked_read_as_streams() {
 #[test]
 fn pipelined_responses_go_out_in_order() {
     let mut c = HttpServerConnection::new(t(0));
-    c.handle_bytes(t(0), b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\nConnection: close\r\n\r\nGET /4 HTTP/1.1\r\n\r\n");
+    c.handle_bytes(t(0), b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\nGET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /4 HTTP/1.1\r\nHost: h\r\n\r\n");
     assert_eq!(
         events(&mut c).len(),
         3,
@@ -126,7 +126,7 @@ fn pipelined_responses_go_out_in_order() {
 #[test]
 fn pipeline_is_bounded_and_resumes() {
     let mut c = HttpServerConnection::new(t(0));
-    let many = "GET / HTTP/1.1\r\n\r\n".repeat(20);
+    let many = "GET / HTTP/1.1\r\nHost: h\r\n\r\n".repeat(20);
     c.handle_bytes(t(0), many.as_bytes());
     assert_eq!(events(&mut c).len(), 16);
     for i in 0..16 {
@@ -159,7 +159,10 @@ fn head_and_http10() {
 #[test]
 fn malformed_requests_get_400_after_due_responses() {
     let mut c = HttpServerConnection::new(t(0));
-    c.handle_bytes(t(0), b"GET /ok HTTP/1.1\r\n\r\nthis is not http\r\n\r\n");
+    c.handle_bytes(
+        t(0),
+        b"GET /ok HTTP/1.1\r\nHost: h\r\n\r\nthis is not http\r\n\r\n",
+    );
     assert_eq!(events(&mut c), vec![ServerEvent::Request(RequestId(0))]);
     assert_eq!(sent(&mut c).0, "");
     c.request_mut(RequestId(0)).unwrap().close().unwrap();
@@ -168,7 +171,7 @@ fn malformed_requests_get_400_after_due_responses() {
     assert!(text
         .ends_with("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
     assert!(closed);
-    c.handle_bytes(t(0), b"GET / HTTP/1.1\r\n\r\n");
+    c.handle_bytes(t(0), b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     assert!(events(&mut c).is_empty(), "nothing after the close");
 }
 
@@ -177,25 +180,28 @@ fn limits_give_413_and_431() {
     for (req, code) in [
         (
             format!(
-                "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: {}\r\n\r\n",
                 5 * 1024 * 1024
             ),
             "413",
         ),
         (
-            format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(70_000)),
+            format!(
+                "GET / HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n",
+                "a".repeat(70_000)
+            ),
             "431",
         ),
         (
-            "POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n".to_string(),
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n".to_string(),
             "400",
         ),
         (
-            "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n".to_string(),
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n".to_string(),
             "400",
         ),
         (
-            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_string(),
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_string(),
             "400",
         ),
     ] {
@@ -213,7 +219,7 @@ fn limits_give_413_and_431() {
 #[test]
 fn auto_send_after_15s() {
     let mut c = HttpServerConnection::new(t(0));
-    c.handle_bytes(t(1000), b"GET / HTTP/1.1\r\n\r\n");
+    c.handle_bytes(t(1000), b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     let _ = events(&mut c);
     c.request_mut(RequestId(0))
         .unwrap()
@@ -245,7 +251,7 @@ fn idle_connections_expire() {
 #[test]
 fn peer_close_flushes_then_closes() {
     let mut c = HttpServerConnection::new(t(0));
-    c.handle_bytes(t(0), b"GET / HTTP/1.1\r\n\r\nGET /partial HT");
+    c.handle_bytes(t(0), b"GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /partial HT");
     c.handle_peer_closed(t(0));
     assert_eq!(events(&mut c).len(), 1);
     assert_eq!(sent(&mut c), (String::new(), false));
@@ -258,7 +264,7 @@ fn peer_close_flushes_then_closes() {
 #[test]
 fn bad_response_arguments() {
     let mut c = HttpServerConnection::new(t(0));
-    c.handle_bytes(t(0), b"GET / HTTP/1.1\r\n\r\n");
+    c.handle_bytes(t(0), b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     let r = c.request_mut(RequestId(0)).unwrap();
     assert!(r.set_response_code(99, None).is_err());
     assert!(r.set_response_code(200, Some("a\r\nb")).is_err());
@@ -275,7 +281,7 @@ fn expect_continue() {
     let mut c = HttpServerConnection::new(t(0));
     c.handle_bytes(
         t(0),
-        b"PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+        b"PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
     );
     assert_eq!(sent(&mut c).0, "HTTP/1.1 100 Continue\r\n\r\n");
     c.handle_bytes(t(0), b"ok");
@@ -295,7 +301,7 @@ mod model {
             let mut wire = Vec::new();
             for (path, body, chunked) in &reqs {
                 if *chunked {
-                    wire.extend_from_slice(format!("POST /{path} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").as_bytes());
+                    wire.extend_from_slice(format!("POST /{path} HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n").as_bytes());
                     for c in body.chunks(37) {
                         wire.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
                         wire.extend_from_slice(c);
@@ -303,7 +309,7 @@ mod model {
                     }
                     wire.extend_from_slice(b"0\r\n\r\n");
                 } else {
-                    wire.extend_from_slice(format!("PUT /{path} HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+                    wire.extend_from_slice(format!("PUT /{path} HTTP/1.1\r\nHost: h\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
                     wire.extend_from_slice(body);
                 }
             }

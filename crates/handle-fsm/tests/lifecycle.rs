@@ -12,16 +12,16 @@ fn s(x: &str) -> Value {
 }
 
 fn response(code: u16, body: &str) -> Response {
-    Response {
+    Response::new(
         code,
-        reason: "Reason".into(),
-        raw_headers: vec![
+        "Reason",
+        &[
             ("X-Dup".into(), b"a".to_vec()),
             ("x-dup".into(), b"b".to_vec()),
             ("Content-Length".into(), b"999".to_vec()),
         ],
-        body: body.as_bytes().to_vec(),
-    }
+        body.as_bytes().to_vec(),
+    )
 }
 
 fn events(h: &mut HttpHandle) -> Vec<HandleEvent> {
@@ -456,7 +456,7 @@ fn ws_server_accepts_and_rejects() {
     h.handle_bytes(now(), b"GET /room HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     assert_eq!(h.status().0, Status::Open);
-    assert_eq!(h.request().unwrap().target, "/room");
+    assert_eq!(h.request().unwrap().target(), "/room");
     let o = outs(&mut h);
     let NetOutput::Send(b) = &o[0] else { panic!() };
     assert!(String::from_utf8_lossy(b)
@@ -471,4 +471,82 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n
     let o = outs(&mut h);
     assert!(matches!(&o[0], NetOutput::Send(b) if b.starts_with(b"HTTP/1.1 426")));
     assert_eq!(o[1], NetOutput::Close);
+}
+
+/// A masked client frame, as a server handle receives it.
+fn client_frame(op: Opcode, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    encode_frame(&mut v, true, op, payload, Some([1, 2, 3, 4]));
+    v
+}
+
+fn open_server(enc: Encoding) -> Ws {
+    let mut h = Ws::accept(now(), enc, SplitMix64::new(3));
+    h.handle_bytes(
+        now(),
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    assert_eq!(h.status().0, Status::Open);
+    let _ = outs(&mut h);
+    let _ = wevents(&mut h);
+    h
+}
+
+#[test]
+fn ws_server_handles_honour_the_encoding_h1() {
+    // H1 on accepted handles too: utf8 writes text frames (opcode 1), binary writes binary.
+    for (enc, first) in [(Encoding::Utf8, 0x81u8), (Encoding::Binary, 0x82)] {
+        let mut h = open_server(enc);
+        h.write(&[s("hi")]).unwrap();
+        let o = outs(&mut h);
+        let NetOutput::Send(b) = &o[0] else {
+            panic!("{o:?}")
+        };
+        assert_eq!(b[0], first, "{enc:?}");
+        assert_eq!(&b[2..], b"hi", "servers never mask");
+    }
+}
+
+#[test]
+fn ws_read_message_keeps_boundaries_and_kinds() {
+    let mut h = open_server(Encoding::Binary);
+    h.handle_bytes(now(), &client_frame(Opcode::Text, b"first"));
+    h.handle_bytes(now(), &client_frame(Opcode::Binary, b"second\n"));
+    h.handle_bytes(now(), &client_frame(Opcode::Text, b"third"));
+    assert_eq!(
+        wevents(&mut h),
+        vec![HandleEvent::DataReady; 3],
+        "one handle_data_ready per message"
+    );
+    assert_eq!(h.read_message().unwrap(), Some((b"first".to_vec(), false)));
+    // A stream read takes part of the next message: readMessage returns the rest of it.
+    assert_eq!(h.read(&[Value::from(3.0)]).unwrap(), vec![s("sec")]);
+    assert_eq!(h.read_message().unwrap(), Some((b"ond\n".to_vec(), true)));
+    // Stream reads still see one stream across messages (H2).
+    h.handle_bytes(now(), &client_frame(Opcode::Text, b"fourth"));
+    assert_eq!(h.read(&[s("a")]).unwrap(), vec![s("thirdfourth")]);
+    assert_eq!(h.read_message().unwrap(), None);
+}
+
+#[test]
+fn ws_read_message_drains_then_closes_h3() {
+    let mut h = open_server(Encoding::Binary);
+    h.handle_bytes(now(), &client_frame(Opcode::Text, b"last"));
+    let mut p = 4000u16.to_be_bytes().to_vec();
+    p.extend_from_slice(b"done");
+    h.handle_bytes(now(), &client_frame(Opcode::Close, &p));
+    assert_eq!(h.status().0, Status::Open, "data left to read");
+    assert_eq!(h.close_info(), Some(&(Some(4000), Some("done".into()))));
+    assert_eq!(h.read_message().unwrap(), Some((b"last".to_vec(), false)));
+    assert_eq!(h.status().0, Status::Closed);
+    assert!(wevents(&mut h).contains(&HandleEvent::StatusChange(Status::Closed)));
+    assert_eq!(h.read_message(), Err(HandleError::Read(Status::Closed)));
+}
+
+#[test]
+fn ws_local_close_leaves_no_close_info() {
+    let mut h = open_server(Encoding::Binary);
+    h.close(now()).unwrap();
+    assert_eq!(h.close_info(), None);
 }

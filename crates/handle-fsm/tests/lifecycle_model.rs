@@ -34,12 +34,7 @@ fn http_op() -> impl Strategy<Value = HttpOp> {
 }
 
 fn resp(code: u16) -> Response {
-    Response {
-        code,
-        reason: "R".into(),
-        raw_headers: vec![],
-        body: b"abc".to_vec(),
-    }
+    Response::new(code, "R", &[], b"abc".to_vec())
 }
 
 proptest! {

@@ -470,7 +470,7 @@ fn ws_server_against_python_websockets_client() {
         let mut path = None;
         link.run_until(&mut h, Duration::from_secs(20), |h, _| {
             if h.status().0 == Status::Open {
-                path.get_or_insert_with(|| h.request().unwrap().target.clone());
+                path.get_or_insert_with(|| h.request().unwrap().target().to_string());
                 let v = h.read(&[s("a")]).unwrap();
                 if !v[0].is_nil() {
                     h.write(&v).unwrap();

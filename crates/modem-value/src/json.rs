@@ -241,10 +241,12 @@ mod text {
     use super::*;
 
     /// Why a JSON text is not a value in the mapping.
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     #[derive(Debug, thiserror::Error)]
     #[error("invalid modem-value JSON: {0}")]
     pub struct JsonError(#[from] serde_json::Error);
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     impl Value {
         /// The value as compact JSON text in the [mapping](crate::json).
         pub fn to_json(&self) -> String {

@@ -1,7 +1,7 @@
 //! The values that cross a ComputerCraft modem, and the small vocabulary every Phoenix crate shares.
 //!
 //! A modem does not carry bytes: `modem.transmit(channel, reply, payload)` carries a **Lua value**,
-//! deep-copied for each receiving computer (spec `rednet-and-modem.md` §1.4). Every protocol of the
+//! deep-copied for each receiving computer. Every protocol of the
 //! Phoenix stack — rednet tables, PLP frames, ARP, PIP, MCP, PSP segments, PDP datagrams — is such a
 //! value, so every crate of this workspace speaks [`Value`].
 //!
@@ -23,7 +23,23 @@
 //!   simulators). No crate of the stack reads a clock or draws OS randomness.
 //!
 //! The crate is `no_std` + `alloc` with `default-features = false`.
+//!
+//! ```
+//! use modem_value::{table, Value};
+//!
+//! // What `modem.transmit(1, 1, {type = "ping", hops = 15})` carries.
+//! let msg = table! { "type" => "ping", "hops" => 15 };
+//! assert_eq!(msg.field_num("hops"), Ok(15.0));
+//! assert_eq!(
+//!     msg.field_str("sender").unwrap_err().to_string(),
+//!     "missing field 'sender'"
+//! );
+//! // Lossless JSON for hosts outside Rust (the `json` feature).
+//! let text = msg.to_json();
+//! assert_eq!(Value::from_json(&text).unwrap(), msg);
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 

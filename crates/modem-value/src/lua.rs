@@ -1,7 +1,7 @@
 //! Converting a host's Lua values into [`Value`]s, with CC:Tweaked's and CraftOS-PC's rules.
 //!
-//! A host (an emulator) holds Lua values in its own heap. What crosses a modem is a deep copy
-//! (spec `rednet-and-modem.md` §1.4):
+//! A host (an emulator) holds Lua values in its own heap. What crosses a modem is a deep copy:
+//!
 //!
 //! * nil, booleans, numbers and strings pass unchanged;
 //! * tables are copied key by key, raw (no metatables, no `__pairs`);

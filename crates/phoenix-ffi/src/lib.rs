@@ -16,13 +16,87 @@
 //! Freeing a host or a string twice, or passing a pointer this library did not return, is
 //! undefined behaviour that no C API can make safe. Debug builds of this library keep a set of
 //! the live pointers and abort with a message naming the function on such a call.
+//!
+//! The calls a C program makes, here from Rust:
+//!
+//! ```
+//! use std::ffi::{CStr, CString};
+//! use phoenix_ffi::*;
+//!
+//! let modems = CString::new("/top").unwrap();
+//! let line = CString::new(r#"{"op":"syscall","id":1,"pid":1,"root":false,"name":"routelist","args":[]}"#).unwrap();
+//! unsafe {
+//!     let host = phoenix_host_new(5, modems.as_ptr(), 0, 1);
+//!     let out = phoenix_host_input(host, line.as_ptr());
+//!     // Newline-separated output lines: the boot's, then the reply, then `deadline`.
+//!     let text = CStr::from_ptr(out).to_str().unwrap().to_owned();
+//!     assert!(text.contains(r#""out":"reply""#) && text.ends_with(r#"{"out":"deadline"}"#));
+//!     phoenix_string_free(out);
+//!     phoenix_host_free(host);
+//! }
+//! ```
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use phoenix_net::host::Session;
+use phoenix_net::host::{Session, PROTOCOL_VERSION};
+use syscall_api::modem_value::Value;
 use syscall_api::ComputerConfig;
+
+/// The version of this C ABI (`PHOENIX_ABI_VERSION` in the header): it changes whenever a
+/// function's signature or an ownership rule changes incompatibly.
+pub const ABI_VERSION: u32 = 1;
+
+/// What a `phoenix_*` call that can fail returns (`PhoenixStatus` in the header).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoenixStatus {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was null.
+    ErrNull = -1,
+    /// A string argument is not UTF-8.
+    ErrUtf8 = -2,
+    /// The configuration is not valid (see the message of [`phoenix_host_create`]).
+    ErrConfig = -3,
+    /// An internal panic happened in this call or an earlier one on this host; the host is
+    /// unusable (free it).
+    ErrPoisoned = -4,
+}
+
+/// The version of the line protocol (the `protocol` of the `hello` line).
+#[no_mangle]
+pub extern "C" fn phoenix_protocol_version() -> u32 {
+    PROTOCOL_VERSION
+}
+
+/// The version of this C ABI.
+#[no_mangle]
+pub extern "C" fn phoenix_abi_version() -> u32 {
+    ABI_VERSION
+}
+
+/// The library's version as a static NUL-terminated string (owned by the library: never free
+/// it).
+#[no_mangle]
+pub extern "C" fn phoenix_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A short static text for `status` (owned by the library: never free it).
+#[no_mangle]
+pub extern "C" fn phoenix_status_text(status: c_int) -> *const c_char {
+    let t: &'static str = match status {
+        0 => "ok\0",
+        -1 => "a required pointer argument was NULL\0",
+        -2 => "a string argument is not UTF-8\0",
+        -3 => "invalid configuration\0",
+        -4 => "the host is poisoned by an internal error\0",
+        _ => "unknown status\0",
+    };
+    t.as_ptr().cast()
+}
 
 /// One computer's stack (opaque to C).
 pub struct PhoenixHost {
@@ -128,6 +202,164 @@ pub unsafe extern "C" fn phoenix_host_new(
         live::add(false, p as usize);
         p
     })
+}
+
+/// The computer configuration of a `phoenix_host_create` JSON object.
+fn parse_config(text: &str) -> Result<(ComputerConfig, u64), String> {
+    let v = Value::from_json(text).map_err(|e| e.to_string())?;
+    if v.as_table().is_none() {
+        return Err("expected a JSON object".into());
+    }
+    let whole = |field: &'static str, max: f64| -> Result<Option<f64>, String> {
+        match v.field_opt_num(field).map_err(|e| e.to_string())? {
+            None => Ok(None),
+            Some(n) if n.fract() == 0.0 && (0.0..=max).contains(&n) => Ok(Some(n)),
+            Some(_) => Err(format!("bad field '{field}' (expected an integer 0-{max})")),
+        }
+    };
+    let id = whole("id", f64::from(u32::MAX))?.ok_or("missing field 'id'")? as u32;
+    let seed = whole("seed", 9_007_199_254_740_992.0)?.unwrap_or(0.0) as u64;
+    let list = |field: &'static str| -> Result<Vec<Value>, String> {
+        match v.get(field) {
+            Value::Nil => Ok(Vec::new()),
+            Value::Table(t) => {
+                let n = t.iter().count();
+                (1..=n)
+                    .map(|i| {
+                        t.get_num(i as f64)
+                            .cloned()
+                            .ok_or_else(|| format!("bad field '{field}' (expected an array)"))
+                    })
+                    .collect()
+            }
+            _ => Err(format!("bad field '{field}' (expected an array)")),
+        }
+    };
+    let modems: Vec<String> = list("modems")?
+        .iter()
+        .map(|m| {
+            m.as_str()
+                .map(|s| s.to_string_lossy())
+                .ok_or_else(|| "bad field 'modems' (expected strings)".to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let forward_ports: Vec<u16> = list("forward_ports")?
+        .iter()
+        .map(|p| match p.as_num() {
+            Some(n) if n.fract() == 0.0 && (0.0..=65535.0).contains(&n) => Ok(n as u16),
+            _ => Err("bad field 'forward_ports' (expected ports 0-65535)".to_string()),
+        })
+        .collect::<Result<_, _>>()?;
+    let refs: Vec<&str> = modems.iter().map(String::as_str).collect();
+    let mut config = ComputerConfig::new(id, &refs);
+    config.forwarding = v
+        .field_opt_bool("router")
+        .map_err(|e| e.to_string())?
+        .unwrap_or(false);
+    config.forward_ports = forward_ports;
+    if let Some(h) = v.field_opt_bool("http_server").map_err(|e| e.to_string())? {
+        config.http_server = h;
+    }
+    Ok((config, seed))
+}
+
+/// Creates a computer from a JSON configuration `config`:
+/// `{"id": N, "modems": ["/top", …], "router": bool, "forward_ports": [P, …], "seed": N,
+/// "http_server": bool}` (only `id` is required). On success stores the host in `*out_host`
+/// and the boot batch (`hello` … `deadline`, newline-separated; free with
+/// `phoenix_string_free`) in `*out_boot`, and returns `PHOENIX_OK`. Otherwise stores null in
+/// both and returns `PHOENIX_ERR_NULL` (a null pointer argument), `PHOENIX_ERR_UTF8` or
+/// `PHOENIX_ERR_CONFIG`; with `PHOENIX_ERR_CONFIG` and a non-null `out_boot`, `*out_boot` holds
+/// the reason (free it too).
+///
+/// # Safety
+/// `config` is null or a valid NUL-terminated string; `out_host` and `out_boot` are null or
+/// valid for a pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn phoenix_host_create(
+    config: *const c_char,
+    out_host: *mut *mut PhoenixHost,
+    out_boot: *mut *mut c_char,
+) -> PhoenixStatus {
+    if out_host.is_null() || out_boot.is_null() {
+        return PhoenixStatus::ErrNull;
+    }
+    // SAFETY: both checked non-null; the caller guarantees they are writable.
+    unsafe {
+        *out_host = std::ptr::null_mut();
+        *out_boot = std::ptr::null_mut();
+    }
+    if config.is_null() {
+        return PhoenixStatus::ErrNull;
+    }
+    guard(PhoenixStatus::ErrPoisoned, || {
+        // SAFETY: the caller passes a valid NUL-terminated string.
+        let Ok(text) = unsafe { CStr::from_ptr(config) }.to_str() else {
+            return PhoenixStatus::ErrUtf8;
+        };
+        match parse_config(text) {
+            Ok((cfg, seed)) => {
+                let (session, boot) = Session::new(cfg, seed);
+                let p = Box::into_raw(Box::new(PhoenixHost {
+                    session,
+                    pending: Vec::new(),
+                    poisoned: false,
+                }));
+                live::add(false, p as usize);
+                // SAFETY: checked non-null above.
+                unsafe {
+                    *out_host = p;
+                    *out_boot = to_c(boot);
+                }
+                PhoenixStatus::Ok
+            }
+            Err(reason) => {
+                // SAFETY: checked non-null above.
+                unsafe { *out_boot = to_c(vec![reason]) };
+                PhoenixStatus::ErrConfig
+            }
+        }
+    })
+}
+
+/// Feeds one input line (NUL-terminated UTF-8, without its newline) to `host`. On success
+/// stores the output lines it caused (newline-separated, the last being `deadline`; free with
+/// `phoenix_string_free`) in `*out_lines` and returns `PHOENIX_OK`. A line that is UTF-8 but not
+/// a valid request is still `PHOENIX_OK`: the protocol answers it with an `error` line. Returns
+/// `PHOENIX_ERR_NULL` for a null argument, `PHOENIX_ERR_UTF8` for a line that is not UTF-8 (the
+/// stack sees nothing) and `PHOENIX_ERR_POISONED` for a host broken by an internal panic; then
+/// `*out_lines` is null.
+///
+/// # Safety
+/// `host` is null or came from this library and was not freed; `line` is null or a valid
+/// NUL-terminated string; `out_lines` is null or valid for a pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn phoenix_host_send(
+    host: *mut PhoenixHost,
+    line: *const c_char,
+    out_lines: *mut *mut c_char,
+) -> PhoenixStatus {
+    if out_lines.is_null() {
+        return PhoenixStatus::ErrNull;
+    }
+    // SAFETY: checked non-null; the caller guarantees it is writable.
+    unsafe { *out_lines = std::ptr::null_mut() };
+    if host.is_null() || line.is_null() {
+        return PhoenixStatus::ErrNull;
+    }
+    live::check(false, host as usize, false, "phoenix_host_send");
+    // SAFETY: the caller passes a valid NUL-terminated string.
+    if unsafe { CStr::from_ptr(line) }.to_str().is_err() {
+        return PhoenixStatus::ErrUtf8;
+    }
+    // SAFETY: `host` is live (checked in debug builds; the caller's contract otherwise).
+    let p = unsafe { phoenix_host_input(host, line) };
+    if p.is_null() {
+        return PhoenixStatus::ErrPoisoned;
+    }
+    // SAFETY: checked non-null above.
+    unsafe { *out_lines = p };
+    PhoenixStatus::Ok
 }
 
 /// Destroys a computer made by `phoenix_host_new` (null is ignored).

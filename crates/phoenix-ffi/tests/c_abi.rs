@@ -59,3 +59,45 @@ fn a_debug_build_catches_a_double_free() {
         "{err}"
     );
 }
+
+/// Two in-process computers through the C ABI (tests/c/two_hosts.c): version queries, error
+/// codes for NULL and non-UTF-8 arguments, ping, a PSP exchange both ways with a close, and
+/// host-provided TCP played by the C program: an HTTP GET against a program's listen and a
+/// WebSocket echo.
+#[test]
+fn a_c_program_runs_two_computers_through_ping_psp_http_and_websocket() {
+    let out = run_c("two_hosts");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "two_hosts.c failed:\n{text}");
+    assert!(!text.contains("MISSING"), "{text}");
+    assert!(text.matches(": ok").count() >= 30, "{text}");
+}
+
+/// The build writes `phoenix.pc` next to the library; pkg-config reads it (when installed).
+#[test]
+fn the_build_writes_a_pkg_config_file() {
+    let deps = std::env::current_exe().unwrap();
+    let pc_dir = deps
+        .ancestors()
+        .find(|d| d.join("phoenix.pc").exists())
+        .expect("phoenix.pc in an ancestor of the test binary")
+        .to_path_buf();
+    let pc = std::fs::read_to_string(pc_dir.join("phoenix.pc")).unwrap();
+    assert!(pc.contains("Libs: -L${libdir} -lphoenix_ffi"), "{pc}");
+    let include = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("include");
+    assert!(
+        pc.contains(&format!("includedir={}", include.display())),
+        "{pc}"
+    );
+    if let Ok(o) = Command::new("pkg-config")
+        .args(["--cflags", "phoenix"])
+        .env("PKG_CONFIG_PATH", &pc_dir)
+        .output()
+    {
+        assert!(o.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            format!("-I{}", include.display())
+        );
+    }
+}

@@ -276,6 +276,8 @@ pub fn serve(
     for l in boot {
         writeln!(output, "{l}")?;
     }
+    // The boot batch is a complete answer: a driver waits for it before writing.
+    output.flush()?;
     let mut reader = LineReader::new(input, max_line);
     while let Some(line) = reader.next_line()? {
         for l in session.input_raw(&line) {

@@ -117,6 +117,13 @@ impl Report {
             self.virtual_ms as f64 / 1000.0,
             self.real.as_secs_f64(),
         ));
+        if self.lua_syscalls > 0 {
+            s.push_str(&format!(
+                "lua calls {:>10}  (syscalls and handle methods from Lua; {:.0}/s of the whole run)\n",
+                self.lua_syscalls,
+                self.lua_syscalls as f64 / secs
+            ));
+        }
         s
     }
 }
@@ -327,7 +334,7 @@ fn build(scn: &Scenario, seed: u64, files: &Files) -> Result<Built, ScenarioErro
 }
 
 /// Every PSP peer in a simulation is this workspace's, which re-sends ACK-only messages, so the
-/// Q-PSP1 gap skipping meant for Phoenix 0.0.9 peers is off: delivery is exact under any loss.
+/// Skipping a stalled gap (meant for Phoenix 0.0.9 peers' lost ACK-only messages) is off: delivery is exact under any loss.
 fn sim_config(id: u32) -> ComputerConfig {
     let mut cfg = ComputerConfig::new(id, &[]);
     cfg.psp.skip_stalled_gaps = false;
@@ -550,7 +557,7 @@ pub fn run(
                 .filter(|&i| !acts[i].done() && acts[i].wake().is_some_and(|t| t <= now))
                 .collect();
             for ev in &evs {
-                b.lua.deliver(ev);
+                b.lua.deliver(&b.world, ev);
             }
             if evs.is_empty() && due.is_empty() && !b.lua.has_work(now) {
                 break;

@@ -17,23 +17,40 @@
 //! name = "a"                     # also its HTTP host name
 //! id = 1                         # computer ID
 //! kind = "phoenix"               # phoenix | repeater | craftos
-//! router = false                 # Q-PIP1 forwarding
+//! router = false                 # forward packets for others
 //! modems = [{ device = "/top", wireless = [0, 64, 0] }]   # or ender = [..], or cable = 1, at = [..]
 //! ip = [{ device = "/top", ip = "10.0.0.1", netmask = 24 }]
 //! routes = [{ source = "0.0.0.0", netmask = 0, action = "unicast", device = "/top", gateway = "10.0.0.254" }]
 //! dns = [{ protocol = "chat", hostname = "alice" }]
+//! program = "programs/ping.lua"  # a Lua program, relative to the scenario's folder
+//! args = ["10.0.0.2", 3]         # its arguments
+//! root = true                    # root-only syscalls allowed (default)
+//! daemon = false                 # not waited for; reported only when it fails
+//! expect = "3/3 replies"         # a line it must print to succeed
 //!
-//! [[activity]]
-//! kind = "ping"                  # ping | psp_transfer | pdp | rednet_chat | dns_lookup | http
+//! [lua]                          # optional limits of every computer's Lua state
+//! instructions = 2000000         # VM instructions per wake-up
+//! memory_kb = 16384
+//!
+//! [[node]]
+//! name = "cc"
+//! id = 9
+//! kind = "craftos"
+//! modems = [{ device = "back", wireless = [-50, 64, 0] }]
+//!
+//! [[activity]]                   # what the CraftOS side does: rednet_chat | dns_lookup | psp_mesh
+//! kind = "rednet_chat"
 //! at_ms = 0
-//! from = "a"
-//! to = "10.0.0.2"
-//! count = 3
+//! from = "cc"
+//! to = "a"
+//! protocol = "chat"
+//! messages = ["hello"]
 //! ```
 //!
-//! `[[crowd]]` tables add many similar Phoenix computers at once (for scale runs): `count`,
-//! `first_id`, `first_ip` (consecutive addresses), `netmask`, and a square `area` of side
-//! `side` blocks on which their wireless modems are placed at random.
+//! Programs are described in the repository's `docs/lua-programs.md`. `[[crowd]]` tables add many
+//! similar Phoenix computers at once (for scale runs): `count`, `first_id`, `first_ip`
+//! (consecutive addresses), `netmask`, a square area of side `side` blocks on which their wireless
+//! modems are placed at random, and the same program fields as a node.
 
 use serde::Deserialize;
 

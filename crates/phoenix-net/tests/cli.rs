@@ -24,7 +24,7 @@ fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("ping.lua"),
-        include_str!("../../../scenarios/programs/ping.lua"),
+        include_str!("../scenarios/programs/ping.lua"),
     )
     .unwrap();
     dir

@@ -77,6 +77,14 @@ assert(seen[1] == "thread:timer", "a thread of the process gets the same events"
 syscall.syslog({ module = "abi", level = "info" }, "logged", 42)
 local inner = coroutine.wrap(function() return syscall.getpid() + 1 end)
 assert(inner() == 2, "syscalls pass through a program's own coroutines")
+-- Handle objects carry the methods the stack's registry gives their kind.
+local d = syscall.connect("pdp://10.0.0.9:7")
+assert(d.localIP and d.transfer and d.read and not d.responseCode, "pdp methods")
+local r = syscall.connect("rednet://0.0.0.5")
+assert(r.read and r.write and not r.localIP, "rednet methods")
+local w = syscall.connect("http://nowhere/")
+assert(w.responseCode and w.responseHeaders and not w.transfer, "http methods")
+assert(d.id ~= r.id and type(d:status()) == "string")
 print("abi ok")
 syscall.exit(3)
 print("never")
@@ -157,10 +165,7 @@ fn an_infinite_loop_and_a_memory_bomb_stop_without_harming_the_others() {
                 "bomb.lua",
                 "local t = {}\nwhile true do t[#t + 1] = string.rep('x', 4096) .. #t end\n",
             ),
-            (
-                "ping.lua",
-                include_str!("../../../scenarios/programs/ping.lua"),
-            ),
+            ("ping.lua", include_str!("../scenarios/programs/ping.lua")),
         ],
     );
     let text = format!(
@@ -360,4 +365,46 @@ fn pairs_and_random_are_the_same_in_every_run() {
     let b = run_in(&dir, &text);
     assert_eq!(a.transcript, b.transcript);
     assert_eq!(lines(&a, "a")[0], "2 10 apple kiwi mango zebra");
+}
+
+/// The README's ten-line echo server, as printed there, answers a PDP client.
+#[test]
+fn the_readme_echo_program_works() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let start = readme
+        .find("-- echo.lua PORT")
+        .expect("the README shows echo.lua");
+    let end = start + readme[start..].find("```").unwrap();
+    let echo = &readme[start..end];
+    assert!(echo.trim().lines().count() <= 10);
+    let dir = folder(
+        "readme",
+        &[
+            ("echo.lua", echo),
+            (
+                "pdp_client.lua",
+                include_str!("../scenarios/programs/pdp_client.lua"),
+            ),
+        ],
+    );
+    let text = format!(
+        "name = \"readme\"\n{}{}",
+        node(
+            "server",
+            1,
+            "10.0.0.1",
+            "program = \"echo.lua\"\nargs = [7]\ndaemon = true"
+        ),
+        node(
+            "client",
+            2,
+            "10.0.0.2",
+            "program = \"pdp_client.lua\"\nargs = [\"10.0.0.1\", 7, \"hello\", \"world\"]"
+        ),
+    );
+    let r = run_in(&dir, &text);
+    assert!(r.all_ok(), "{}", r.summary());
+    assert!(lines(&r, "client").contains(&"got \"echo: world\"".to_string()));
 }

@@ -124,3 +124,25 @@ fn bad_scenarios_are_refused_with_a_reason() {
         assert!(msg.contains(want), "{text}: {msg}");
     }
 }
+
+/// The programs of the scale scenarios, on a small crowd: every computer's neighbour answers,
+/// and the syscall-rate program makes all its calls.
+#[test]
+fn scale_programs_run_on_a_small_crowd() {
+    let crowd = std::fs::read_to_string(scenarios_dir().join("scale-lua.toml"))
+        .unwrap()
+        .replace("count = 10000", "count = 20")
+        .replace("1, 10000]", "1, 20]");
+    let r = run_text(&crowd, None);
+    assert!(r.all_ok(), "{}", r.summary());
+    assert_eq!(r.computers, 20);
+    let n = r.results.iter().filter(|a| a.kind == "neighbour").count();
+    assert_eq!(n, 20);
+    let rate = std::fs::read_to_string(scenarios_dir().join("scale-syscalls.toml"))
+        .unwrap()
+        .replace("args = [100000]", "args = [2000]");
+    let r = run_text(&rate, None);
+    assert!(r.all_ok(), "{}", r.summary());
+    // Three batches of 2 000 calls, the connect, and one timer per batch.
+    assert!(r.lua_syscalls >= 6001, "{}", r.lua_syscalls);
+}

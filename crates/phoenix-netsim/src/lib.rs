@@ -2,7 +2,7 @@
 //!
 //! [`Medium`] holds every modem of a world — wireless, ender and wired — with its open channels
 //! and position, and carries transmits between them on a virtual clock exactly as CC:Tweaked's
-//! modem peripheral does (spec `rednet-and-modem.md` §1): range rules ([`RangeConfig`]), the
+//! modem peripheral does: range rules ([`RangeConfig`]), the
 //! 128-channel limit, "the sender never hears itself", distances, ender modems across
 //! dimensions. A seeded [`LinkModel`] adds loss, duplication and latency for protocol tests;
 //! with the default model delivery is perfect and immediate, as in the game.

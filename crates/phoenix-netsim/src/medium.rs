@@ -98,7 +98,7 @@ struct Modem {
 
 /// Every modem of a world and the packets in flight between them, on a virtual clock.
 ///
-/// Delivery follows CC:Tweaked (spec rednet-and-modem §1.2): a transmit is offered to every other
+/// Delivery follows CC:Tweaked: a transmit is offered to every other
 /// modem of the same network (all wireless and ender modems form one network; wired modems one
 /// per cable); the sending modem never hears itself, while other modems of the same computer can;
 /// the receiver must have the channel open at the moment of the transmit; wireless reach is

@@ -1,4 +1,4 @@
-//! Where modems are, and whether a wireless packet reaches them (spec rednet-and-modem §1.2).
+//! Where modems are, and whether a wireless packet reaches them.
 
 /// A block position in one dimension of the world.
 #[derive(Clone, Copy, Debug, PartialEq)]

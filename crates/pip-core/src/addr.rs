@@ -1,8 +1,8 @@
-//! Phoenix IPv4 addresses as text and numbers (spec §2.1, §2.2, Q-IP1).
+//! Phoenix IPv4 addresses as text and numbers.
 //!
 //! Phoenix keeps an address as a 32-bit number and writes it as four dotted octets. Its parser
 //! accepts the classic `inet_aton` shapes `N`, `A.B`, `A.B.C` and `A.B.C.D` (digits only).
-//! Phoenix 0.0.9 does not range-check the parts; following Q-IP1 this parser rejects any part
+//! Phoenix 0.0.9 does not range-check the parts; this parser rejects any part
 //! wider than its slot (`A.B.C.D`: every part ≤ 255; `A.B.C`: `C` ≤ 65535; `A.B`: `B` ≤
 //! 16777215) with [`AddrError::InvalidIp`], whose text is Phoenix's `Invalid IP address`.
 
@@ -27,13 +27,13 @@ pub enum AddrError {
 pub const LOOPBACK_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
 /// Prefix length of the loopback interface (`127.0.0.0/8`).
 pub const LOOPBACK_PREFIX: u8 = 8;
-/// `255.255.255.255`: the limited broadcast (local on every interface, Q-PIP2; rednet URIs'
+/// `255.255.255.255`: the limited broadcast (local on every interface; rednet URIs'
 /// "every computer").
 pub const LIMITED_BROADCAST: Ipv4Addr = Ipv4Addr::BROADCAST;
 /// `0.0.0.0`: "all interfaces" in `listen` URIs.
 pub const ANY: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
 
-/// Parses Phoenix's textual address forms (§2.1) with Q-IP1's range check.
+/// Parses Phoenix's textual address forms, refusing parts wider than their slot.
 ///
 /// ```
 /// # use core::net::Ipv4Addr;
@@ -118,7 +118,7 @@ pub fn ip_from_number(n: f64) -> Result<Ipv4Addr, AddrError> {
     Ok(Ipv4Addr::from(m as u32))
 }
 
-/// An address argument as syscalls take it: a string (§2.1) or a number (masked to 32 bits).
+/// An address argument as syscalls take it: a string or a number (masked to 32 bits).
 pub fn ip_from_value(v: &Value) -> Result<Ipv4Addr, AddrError> {
     match v {
         Value::Str(s) => parse_ip(s.as_bytes()),
@@ -128,7 +128,7 @@ pub fn ip_from_value(v: &Value) -> Result<Ipv4Addr, AddrError> {
 }
 
 /// A netmask argument: a number is a prefix length (0..=32), a string a dotted mask whose
-/// prefix is its count of leading one bits (§2.1).
+/// prefix is its count of leading one bits.
 pub fn prefix_from_value(v: &Value) -> Result<u8, AddrError> {
     match v {
         Value::Num(n) if n.is_finite() && *n >= 0.0 && *n <= 32.0 && floor(*n) == *n => {
@@ -161,13 +161,13 @@ pub fn network(ip: Ipv4Addr, prefix: u8) -> Ipv4Net {
         .unwrap_or_default()
 }
 
-/// The directed broadcast `(ip & mask) | ~mask` of an interface subnet (§2.2).
+/// The directed broadcast `(ip & mask) | ~mask` of an interface subnet.
 pub fn directed_broadcast(ip: Ipv4Addr, prefix: u8) -> Ipv4Addr {
     let m = u32::from(mask_of_prefix(prefix));
     Ipv4Addr::from((u32::from(ip) & m) | !m)
 }
 
-/// Parses `a.b.c.d/n` (Q-RT3) or a plain address (then `default_prefix` applies); the network
+/// Parses `a.b.c.d/n` or a plain address (then `default_prefix` applies); the network
 /// is truncated to its prefix.
 pub fn parse_cidr(text: &[u8], default_prefix: u8) -> Result<Ipv4Net, AddrError> {
     match text.iter().position(|&b| b == b'/') {
@@ -190,7 +190,7 @@ pub fn parse_cidr(text: &[u8], default_prefix: u8) -> Result<Ipv4Net, AddrError>
     }
 }
 
-/// For `rednet://` URIs (§2.2): an address in `0.0.0.0/8` *is* a computer ID.
+/// For `rednet://` URIs: an address in `0.0.0.0/8` *is* a computer ID.
 pub fn rednet_id(ip: Ipv4Addr) -> Option<u32> {
     let v = u32::from(ip);
     (v >> 24 == 0).then_some(v)

@@ -1,4 +1,4 @@
-//! The per-interface ARP cache (spec §6.4, Q-ARP1, Q-ARP3).
+//! The per-interface ARP cache.
 //!
 //! Phoenix 0.0.9 keeps every entry forever and without limit; a peer flooding ARP replies for
 //! thousands of addresses would grow it without bound. This cache keeps Phoenix's semantics
@@ -12,8 +12,8 @@
 //!   no longer answers lookups and the next resolution sends a fresh request. Manual and self
 //!   entries do not expire.
 //!
-//! The self entry (`own IP → own ID`, §6.4) is never overwritten by learning: a peer claiming
-//! our address is a collision (Q-ARP2), reported by the stack, not a reason to stop delivering
+//! The self entry (`own IP → own ID`) is never overwritten by learning: a peer claiming
+//! our address is a collision, reported by the stack, not a reason to stop delivering
 //! to ourselves.
 
 use alloc::collections::{BTreeMap, VecDeque};
@@ -112,7 +112,7 @@ impl ArpCache {
             .collect()
     }
 
-    /// ARP learning (§6.3 rule 2): stores `ip → id`, overwriting learned and manual entries,
+    /// ARP learning: stores `ip → id`, overwriting learned and manual entries,
     /// never the self entry.
     pub fn learn(&mut self, ip: Ipv4Addr, id: ComputerId, now: Instant) -> Learned {
         let key = u32::from(ip);
@@ -149,7 +149,7 @@ impl ArpCache {
         }
     }
 
-    /// PIP learning (§7.4 step 5): stores `ip → id` only if there is no usable entry.
+    /// PIP learning: stores `ip → id` only if there is no usable entry.
     pub fn learn_if_absent(
         &mut self,
         ip: Ipv4Addr,
@@ -189,7 +189,7 @@ impl ArpCache {
         Ok(())
     }
 
-    /// Removes the entry for `ip` (`arpset` with a nil ID, Q-ARP3).
+    /// Removes the entry for `ip` (`arpset` with a nil ID).
     pub fn remove(&mut self, ip: Ipv4Addr) {
         if let Some(e) = self.map.remove(&u32::from(ip)) {
             if e.kind != EntryKind::SelfEntry {

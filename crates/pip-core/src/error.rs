@@ -15,7 +15,7 @@ pub enum ConfigError {
     /// `add_device` with a path already in use.
     #[error("Device already exists")]
     DeviceExists,
-    /// An address argument is not a valid IP (§2.1, Q-IP1).
+    /// An address argument is not a valid IP.
     #[error("Invalid IP address")]
     InvalidIp,
     /// A netmask argument is neither a prefix length 0..=32 nor a dotted mask.

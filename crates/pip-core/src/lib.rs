@@ -2,9 +2,9 @@
 //!
 //! Phoenix (an OS for ComputerCraft computers) speaks a TCP/IP-like stack over modems whose
 //! messages are Lua values (see `modem-value`). This crate implements everything below the
-//! transports, wire-compatible with Phoenix 0.0.9 (spec `phoenix-network.md` §1–§9):
+//! transports, wire-compatible with Phoenix 0.0.9:
 //!
-//! * [`addr`]: Phoenix's textual IPv4 forms (with the range check of Q-IP1), prefixes and masks.
+//! * [`addr`]: Phoenix's textual IPv4 forms (a part above 255 is `Invalid IP address`, where Phoenix accepted it), prefixes and masks.
 //! * [`wire`]: typed PLP frames, ARP, PIP packets and MCP messages, each a strict
 //!   [`WireMessage`](modem_value::WireMessage).
 //! * [`route`]: numbered route tables with Phoenix's exact longest-prefix tie-break, compiled
@@ -62,13 +62,14 @@
 //! assert_eq!(pong, Some("10.0.0.2".parse().unwrap()));
 //! ```
 //!
-//! # Decisions where the spec proposes fixes (§19)
-//! Q-LNK1 (missing PLP `destination` = link broadcast), Q-LNK2 (only `link`/`arp` at top level),
-//! Q-ARP2 (collision probe), Q-ARP3 (`arp_set(.., None)` removes), Q-PIP1 (opt-in forwarding),
-//! Q-PIP2 (broadcast destinations delivered locally), Q-PIP3 (seen IDs expire after 30 s,
-//! bounded), Q-PIP4 (`Network is down`), Q-PIP5 (local `unreachable` has no sender), Q-RT1..3,
-//! Q-IP1, Q-MCP1 (`netcontrol`'s hops argument sets `hopsLeft`), Q-MCP2 (routers report
-//! unroutable packets over the wire) are all implemented as proposed.
+//! # Where this crate fixes Phoenix 0.0.9
+//! A link frame without `destination` is a link broadcast; only `link` and `arp` frames are
+//! accepted at the top level; an address is probed for collisions before use; `arp_set` with no
+//! ID removes the entry; forwarding is opt-in (router mode); packets to a broadcast destination
+//! are also delivered locally; remembered packet IDs expire after 30 s and are bounded; sending
+//! on a down interface fails with `Network is down`; an `unreachable` made locally has no
+//! sender; IP parts above 255 are refused; `netcontrol`'s hop argument sets `hopsLeft`; routers
+//! report packets they cannot route to the sender over the wire. Each is wire-compatible.
 //!
 //! The crate is `no_std` + `alloc` with `default-features = false`.
 #![cfg_attr(not(feature = "std"), no_std)]

@@ -1,4 +1,4 @@
-//! The set of recently seen PIP `messageID`s (spec §7.4 step 3, Q-PIP3).
+//! The set of recently seen PIP `messageID`s.
 //!
 //! Phoenix 0.0.9 remembers every ID since boot, so a peer sending random IDs grows it without
 //! bound. Here an ID is remembered for [`SEEN_LIFETIME`] (well above hop budget × per-hop

@@ -1,4 +1,4 @@
-//! The PDP datagram: the `datagram` table of spec §11.1.
+//! The PDP datagram: the `datagram` table PIP carries.
 
 use modem_value::{DecodeError, Table, Value, WireMessage};
 

@@ -1,7 +1,7 @@
 //! Errors of the calls a program makes (connect, listen, write, read, close).
 
 /// Why a call on a PSP or PDP endpoint failed. The `Display` text is the exact error string
-/// Phoenix raises to the program (spec §10, §11, §15).
+/// Phoenix raises to the program.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PspError {
     /// `connect` without a port.
@@ -10,7 +10,7 @@ pub enum PspError {
     /// `listen` without a port.
     #[error("Missing port")]
     MissingPort,
-    /// Port 0 is reserved for portless traffic and illegal for PSP/PDP (spec §2.3).
+    /// Port 0 is reserved for portless traffic and illegal for PSP/PDP.
     #[error("Invalid port")]
     InvalidPort,
     /// A listener already exists on this port.

@@ -9,7 +9,7 @@ use modem_value::{LuaStr, Table, Value};
 /// A handle id: the caller (syscall-api) owns the one global counter and passes ids in.
 pub type HandleId = u64;
 
-/// Where a received PSP/PDP message came from, as pip-core's delivery reports it (spec §7.4).
+/// Where a received PSP/PDP message came from, as pip-core's delivery reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentContext<I> {
     /// The interface (modem device) the frame arrived on.
@@ -24,8 +24,8 @@ pub struct SegmentContext<I> {
     pub local_ip: Ipv4Addr,
 }
 
-/// A message to send through pip-core's `send_pip(dst_ip, payload, outPort, inPort)` (spec
-/// §7.3): modem `channel = out_port` (the peer's port), `replyChannel = in_port` (ours).
+/// A message to send through pip-core's `send_pip(dst_ip, payload, outPort, inPort)`:
+/// modem `channel = out_port` (the peer's port), `replyChannel = in_port` (ours).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transmit<I> {
     /// The PIP destination.
@@ -65,7 +65,7 @@ pub enum ChannelRequest<I> {
     },
 }
 
-/// The kind of an MCP control message (spec §9.2).
+/// The kind of an MCP control message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ControlKind {
     /// Echo request.
@@ -78,7 +78,7 @@ pub enum ControlKind {
     Timeout,
 }
 
-/// An MCP control message delivered to the transport (spec §9.3), reduced to what concerns
+/// An MCP control message delivered to the transport, reduced to what concerns
 /// sockets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ControlReport {
@@ -90,7 +90,7 @@ pub struct ControlReport {
     pub destination: Option<Ipv4Addr>,
 }
 
-/// What `handle:status()` returns (spec §10.10).
+/// What `handle:status()` returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandleStatus {
     /// `"connecting"`.
@@ -115,12 +115,11 @@ impl HandleStatus {
     }
 }
 
-/// An event for the process owning a handle (spec §16).
+/// An event for the process owning a handle.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PspEvent {
     /// `handle_status_change{id, status, error}`: `open` when a client's handshake completes
-    /// (Q-EV1: Phoenix 0.0.9 sent `connected`), `closed`, or `error` with its message (Q-EV2,
-    /// Q-EV3).
+    /// (Phoenix 0.0.9 sent `connected`), `closed`, or `error` with its message.
     StatusChange {
         /// The handle.
         id: HandleId,
@@ -136,7 +135,7 @@ pub enum PspEvent {
     },
     /// `network_request{uri, ip, handle}`: a PSP listener completed a handshake, or a PDP
     /// listener got the first datagram of a new sender. `uri` is the exact listen string (also
-    /// for PDP: Q-EV4).
+    /// for PDP, where Phoenix 0.0.9 sent none).
     NetworkRequest {
         /// The listen URI.
         uri: String,

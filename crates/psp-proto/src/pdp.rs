@@ -1,4 +1,4 @@
-//! PDP (§11): datagram client handles, listeners and per-sender pseudo-handles.
+//! PDP: datagram client handles, listeners and per-sender pseudo-handles.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
@@ -77,7 +77,7 @@ impl<I: Clone + PartialEq> PdpEndpoint<I> {
         self.handles.contains_key(&id) || self.listeners.values().any(|l| l.id == id)
     }
 
-    /// `connect("pdp://ip:port")` (§11.2): a client handle on a free ephemeral port, opened on
+    /// `connect("pdp://ip:port")`: a client handle on a free ephemeral port, opened on
     /// `interfaces` (Phoenix: every modem). Returns the local port.
     pub fn connect(
         &mut self,
@@ -123,7 +123,7 @@ impl<I: Clone + PartialEq> PdpEndpoint<I> {
         Ok(local)
     }
 
-    /// `listen("pdp://ip:port")` (§11.3), opening the port on `interfaces`.
+    /// `listen("pdp://ip:port")`, opening the port on `interfaces`.
     pub fn listen(
         &mut self,
         id: HandleId,
@@ -189,7 +189,7 @@ impl<I: Clone + PartialEq> PdpEndpoint<I> {
     }
 
     /// `read()`: the oldest queued message, or `None` when the queue is empty, with no other
-    /// effect (Q-PDP1). Read modes do not apply to PDP.
+    /// effect. Read modes do not apply to PDP.
     pub fn read(&mut self, id: HandleId) -> Result<Option<Value>, PspError> {
         let h = self.handles.get_mut(&id).ok_or(PspError::NoSuchSocket)?;
         Ok(h.queue.pop_front())
@@ -220,7 +220,7 @@ impl<I: Clone + PartialEq> PdpEndpoint<I> {
         self.listeners.get(&port).map_or(0, |l| l.pseudo.len())
     }
 
-    /// `close()`: a client stops receiving and releases its channels (Q-PDP1's proposal; Phoenix
+    /// `close()`: a client stops receiving and releases its channels (Phoenix
     /// 0.0.9 left them open); a pseudo-handle is forgotten (a later datagram from that sender
     /// makes a new one).
     pub fn close(&mut self, id: HandleId) -> Result<(), PspError> {
@@ -258,9 +258,9 @@ impl<I: Clone + PartialEq> PdpEndpoint<I> {
         Ok(())
     }
 
-    /// A received datagram (§11.4): to the client handle on the arrival port, else to the
+    /// A received datagram: to the client handle on the arrival port, else to the
     /// listener there (a new sender IP gets a pseudo-handle, whose id `alloc_id` supplies, and a
-    /// `network_request`), else dropped. Port 0 on either side is dropped (§2.3).
+    /// `network_request`), else dropped. Port 0 on either side is dropped.
     pub fn handle_datagram(
         &mut self,
         now: Instant,

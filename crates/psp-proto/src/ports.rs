@@ -1,4 +1,4 @@
-//! Ephemeral port choice (spec §2.3): uniform in 49152–65535, at most 16384 draws.
+//! Ephemeral port choice: uniform in 49152–65535, at most 16384 draws.
 
 use modem_value::RandomSource;
 

@@ -1,4 +1,4 @@
-//! The PSP segment: the `socket` table of spec §10.1, in the shapes Phoenix emits (§10.2).
+//! The PSP segment: the `socket` table, in the shapes Phoenix emits.
 
 use modem_value::{DecodeError, LuaStr, Table, Value, WireMessage};
 
@@ -11,14 +11,14 @@ pub const MAX_WIRE_NUMBER: u64 = 1 << 53;
 /// One PSP message (`type = "socket"`).
 ///
 /// Ports are not part of the message: they are the modem channel (`channel` = the receiver's
-/// port, `replyChannel` = the sender's port, spec §2.3) and arrive in
+/// port, `replyChannel` = the sender's port) and arrive in
 /// [`SegmentContext`](crate::SegmentContext).
 ///
 /// Decoding is strict: `PhoenixNetworking` must be truthy and `type` must be `"socket"`;
 /// `sequence` is required; `sequence`, `acknowledgement` and `windowSize` must be non-negative
 /// integers up to 2^53; the flags must be booleans when present; `payload` must be a string
 /// (Phoenix drops a segment whose payload is anything else). Encoding writes exactly the fields
-/// that are set, so the constructors below produce the shapes of spec §10.2; numbers above
+/// that are set, so the constructors below produce Phoenix's shapes; numbers above
 /// [`MAX_WIRE_NUMBER`] are written as that maximum.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {

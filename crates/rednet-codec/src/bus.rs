@@ -1,6 +1,6 @@
 //! An in-memory modem network for tests, examples, fuzzing and benchmarks.
 //!
-//! The bus plays the part of CC:Tweaked's modems (spec §1.2) for [`Endpoint`]s and
+//! The bus plays the part of CC:Tweaked's modems for [`Endpoint`]s and
 //! [`Repeater`]s:
 //! * a modem belongs to one *network* (a wired cable network, or the set of wireless modems in
 //!   range of each other); a transmit is offered to every **other** modem of the network — the

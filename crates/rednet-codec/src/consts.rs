@@ -1,4 +1,4 @@
-//! Rednet's channels, timings and the ID → channel mapping (spec §2, §5.1, §6, §7).
+//! Rednet's channels, timings and the ID → channel mapping.
 
 use core::time::Duration;
 
@@ -27,7 +27,7 @@ pub const DNS_PROTOCOL: &str = "dns";
 /// Hostname nobody may host; `lookup(p, "localhost")` answers with the own ID.
 pub const LOCALHOST: &str = "localhost";
 
-/// The channel a computer listens on for unicast rednet: `id % 65500` (spec §2).
+/// The channel a computer listens on for unicast rednet: `id % 65500`.
 ///
 /// IDs ≥ 65500 share channels with smaller ones (65500 → 0); receivers still compare the full
 /// ID in `nRecipient`, so colliding computers do not steal each other's messages.

@@ -1,5 +1,4 @@
-//! Rednet's DNS: `rednet.host`, `unhost`, `lookup` and the responder in `rednet.run` (spec §5,
-//! §7). Names are per protocol; there is no authority, anyone can answer.
+//! Rednet's DNS: `rednet.host`, `unhost`, `lookup` and the responder in `rednet.run`. Names are per protocol; there is no authority, anyone can answer.
 
 use alloc::vec;
 use alloc::vec::Vec;

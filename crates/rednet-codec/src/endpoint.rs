@@ -369,7 +369,7 @@ impl<R: RandomSource> Endpoint<R> {
     // ---- receiving ----------------------------------------------------------------------
 
     /// A `modem_message` arrived on `modem`: applies rednet.lua's acceptance rules in their
-    /// order (spec §5) and, if all hold, remembers the ID and delivers
+    /// order and, if all hold, remembers the ID and delivers
     /// `rednet_message(nSender or reply_channel, message, sProtocol)`.
     ///
     /// A packet failing a rule changes nothing and is reported as [`Verdict::Ignored`] with the

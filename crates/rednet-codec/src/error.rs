@@ -29,7 +29,7 @@ pub enum RednetError {
 }
 
 /// Why [`Endpoint::handle_modem_message`](crate::Endpoint::handle_modem_message) ignored a
-/// packet: the first acceptance rule of spec §5 it failed, in rule order, or a bound.
+/// packet: the first acceptance rule it failed, in rule order, or a bound.
 ///
 /// This is diagnostics, not an error: rednet.lua silently drops all of these.
 #[derive(Clone, Debug, PartialEq)]

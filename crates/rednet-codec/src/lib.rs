@@ -1,5 +1,5 @@
 //! Rednet exactly as CC:Tweaked's `rednet.lua` and `repeat.lua` speak it, as sans-IO state
-//! machines (spec `rednet-and-modem.md` §2–§9).
+//! machines.
 //!
 //! Rednet is a thin convention on top of modems: a message is a Lua table
 //! `{nMessageID, nRecipient, nSender, message, sProtocol}` ([`RednetMessage`]) transmitted on
@@ -26,10 +26,10 @@
 //! its window. Malformed packets are ignored (with a reason, [`Ignored`]), never an error, never
 //! a panic. The crate is `no_std` + `alloc` without its default `std` feature.
 //!
-//! Phoenix (`phoenix-network.md` §12, §19): broadcasts carry `nRecipient = 65535` as CraftOS's
-//! do (proposal Q-RN2; Phoenix 0.0.9's `4294967295` is still *accepted* on channel 65535, and a
-//! repeater forwards it to channel 1295 exactly as repeat.lua would), and the endpoint answers
-//! DNS lookups for the names it hosts (proposal Q-RN3).
+//! Where Phoenix differs: broadcasts carry `nRecipient = 65535` as CraftOS's do (Phoenix
+//! 0.0.9's `4294967295` is still *accepted* on channel 65535, and a repeater forwards it to
+//! channel 1295 exactly as repeat.lua would), and the endpoint answers DNS lookups for the names
+//! it hosts, which Phoenix 0.0.9 did not.
 //!
 //! ```
 //! use modem_value::{Instant, SplitMix64, Value};

@@ -66,7 +66,7 @@ pub struct Transmit {
     /// `replyChannel`.
     pub reply_channel: u16,
     /// The payload; shared, not copied, between the transmits of one send (the modem copies it
-    /// per receiver, spec §1.4).
+    /// per receiver).
     pub payload: Value,
 }
 

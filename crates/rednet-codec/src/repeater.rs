@@ -1,5 +1,5 @@
 //! The `repeat` program: a computer that re-transmits rednet traffic so that it crosses
-//! between modems and beyond wireless range (spec §6).
+//! between modems and beyond wireless range.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;

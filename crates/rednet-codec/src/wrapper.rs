@@ -1,4 +1,4 @@
-//! The rednet wrapper table: what rednet.lua hands to `modem.transmit` (spec §3).
+//! The rednet wrapper table: what rednet.lua hands to `modem.transmit`.
 
 use modem_value::{DecodeError, LuaStr, Table, Value, WireMessage};
 
@@ -21,7 +21,7 @@ pub mod field {
 /// A rednet message as it travels between modems:
 /// `{nMessageID=…, nRecipient=…, nSender=…, message=…, sProtocol=…}`.
 ///
-/// Decoding applies exactly the *stateless* parts of rednet.lua's acceptance rules (spec §5) in
+/// Decoding applies exactly the *stateless* parts of rednet.lua's acceptance rules in
 /// their order: the payload is a table, `nMessageID` is a number and not NaN, `nSender` is nil or
 /// a number and not NaN. Everything else is carried as it came, because rednet.lua accepts it:
 /// `nRecipient` is only ever compared (a broadcast-channel message with a string or no

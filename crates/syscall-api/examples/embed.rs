@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use syscall_api::{
     Computer, ComputerConfig, ConnectFailure, ConnectOptions, Duration, Event, HandleId, Instant,
-    IpConfigChange, ListenerId, MessageType, Mode, NetworkStack, Output, Pid, SplitMix64, Status,
-    TcpEvent, TcpId, TcpRequest, Value,
+    IpConfigChange, ListenerId, MessageType, Mode, NetEvent, NetworkStack, Output, Pid, SplitMix64,
+    Status, TcpEvent, TcpId, TcpRequest, Value,
 };
 
 /// How long a modem message takes to arrive (one game tick).
@@ -240,7 +240,9 @@ pub fn main() {
     host.computers[A].netevent(now, PID, Some(true));
     host.computers[A].netcontrol(now, [10, 0, 0, 2].into(), MessageType::Ping, None, None);
     let pong = |e: &Event| match e {
-        Event::NetworkEvent(p) if p.get("messageType").as_str().is_some_and(|t| t == "pong") => {
+        Event::NetworkEvent(NetEvent::Control { message, .. })
+            if message.message_type == MessageType::Pong =>
+        {
             Some(())
         }
         _ => None,

@@ -1,4 +1,4 @@
-//! Reference-counted modem channels, as Phoenix's modem driver keeps them (spec §1.2).
+//! Reference-counted modem channels, as Phoenix's modem driver keeps them.
 //!
 //! Several users want the same channel on the same modem: PIP wants 0, a PSP listener and two
 //! of its connections share a port, rednet handles share `id % 65500` and 65535, raw listeners

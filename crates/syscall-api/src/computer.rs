@@ -43,7 +43,7 @@ pub struct ComputerConfig {
     pub id: u32,
     /// The device paths of its modems (e.g. `/top`, `/back`), in `peripheral.getNames()` order.
     pub modems: Vec<String>,
-    /// Router mode (Q-PIP1): forward PIP packets for other addresses. A router asks its host
+    /// Router mode: forward PIP packets for other addresses. A router asks its host
     /// to hear every channel of each modem ([`Output::HearAll`], at boot).
     pub forwarding: bool,
     /// Router mode on a host that refused [`Output::HearAll`]: the transport ports (modem
@@ -52,7 +52,7 @@ pub struct ComputerConfig {
     pub forward_ports: Vec<u16>,
     /// Whether `listen("http://…")`/`listen("ws://…")` are available (CraftOS-PC's extension).
     pub http_server: bool,
-    /// PSP behaviour switches. Keep the default (Q-PSP1 gap skipping on) when peers may be
+    /// PSP behaviour switches. Keep the default (a stalled gap left by a lost ACK-only message is skipped) when peers may be
     /// Phoenix 0.0.9; turn `skip_stalled_gaps` off when every peer is built on this workspace,
     /// which makes delivery exact under any loss.
     pub psp: psp_proto::PspConfig,
@@ -111,7 +111,7 @@ pub struct Computer {
     /// remote port).
     pub(crate) syn_wait: BTreeMap<(u16, Ipv4Addr, u16), HandleId>,
     pub(crate) send_wait: BTreeMap<SendId, HandleId>,
-    /// Q-PSP14: connections constrained to one interface.
+    /// Connections constrained to one interface by `connect{device = …}`.
     pub(crate) conn_device: BTreeMap<(u16, Ipv4Addr, u16), Device>,
     /// PDP listen records by port.
     pub(crate) pdp_listeners: BTreeMap<u16, HandleId>,
@@ -280,7 +280,7 @@ impl Computer {
         self.acquire(d, channel);
     }
 
-    /// Registers `hostname` for `protocol` with the rednet DNS responder (Q-RN3), as
+    /// Registers `hostname` for `protocol` with the rednet DNS responder, as
     /// `rednet.host` does: `Reserved hostname` for `localhost`; while rednet is open somewhere
     /// a 2 s lookup first checks that no other computer answers for the name (a conflict is
     /// dropped silently, as the host has no program waiting for the answer).
@@ -425,11 +425,12 @@ impl Computer {
             if let NetEvent::Control { message, .. } = &e {
                 self.psp.handle_control(&control_report(message));
             }
-            let params = e.to_value();
-            if !params.is_nil() {
+            // An address collision has no `network_event` shape in Phoenix: it stays a
+            // statistic of the PIP layer.
+            if !matches!(e, NetEvent::AddressCollision { .. }) {
                 let subs: Vec<Pid> = self.netevent.iter().copied().collect();
                 for pid in subs {
-                    self.event(pid, Event::NetworkEvent(params.clone()));
+                    self.event(pid, Event::NetworkEvent(e.clone()));
                 }
             }
         }

@@ -87,10 +87,11 @@ pub enum Event {
         /// The new handle.
         handle: HandleId,
     },
-    /// `network_event{…}`: a PIP event for a process that enabled `netevent` (a control
-    /// message with `type = "control"`, or a packet for another address). The table is passed
-    /// through as PIP builds it.
-    NetworkEvent(Value),
+    /// `network_event{…}`: a PIP event for a process that enabled `netevent`: a control
+    /// message ([`NetEvent::Control`](pip_core::NetEvent::Control), params
+    /// `{type = "control", messageType, error?, payload?, sender?}`) or a packet for another
+    /// address ([`NetEvent::Foreign`](pip_core::NetEvent::Foreign), params: the packet's table).
+    NetworkEvent(pip_core::NetEvent),
     /// `modem_message{device, channel, replyChannel, message, distance}`: a raw modem message
     /// on a channel the process listens to (see
     /// [`NetworkStack::raw_listen`]).
@@ -146,7 +147,7 @@ impl Event {
                 t.set("handle", Value::from(*handle));
                 Value::Table(t)
             }
-            Event::NetworkEvent(v) => v.clone(),
+            Event::NetworkEvent(e) => e.to_value(),
             Event::ModemMessage {
                 device,
                 channel,
@@ -397,6 +398,11 @@ pub trait NetworkStack {
 
     /// A syscall from process `pid` (`root` if it runs as root), with its arguments as values.
     /// Returns the syscall's results, or its error (the text a program's `pcall` sees).
+    ///
+    /// Every name, argument, result and error text is in [`crate::reference`](mod@crate::reference);
+    /// an unknown name is [`SyscallError::NoSuchSyscall`](crate::SyscallError::NoSuchSyscall).
+    /// `connect` returns the new handle's id: a Lua host wraps it in a handle object whose
+    /// methods call [`handle_method`](NetworkStack::handle_method).
     fn syscall(
         &mut self,
         now: Instant,
@@ -406,7 +412,13 @@ pub trait NetworkStack {
         args: &[Value],
     ) -> Result<Vec<Value>, crate::SyscallError>;
 
-    /// A method call on handle `handle` by process `pid`.
+    /// A method call on handle `handle` by process `pid`, with its arguments as values.
+    ///
+    /// Which methods a handle has depends on its kind:
+    /// [`Computer::handle_kind`](crate::Computer::handle_kind) names it and
+    /// [`registry::methods_of`](crate::registry::methods_of) lists that kind's methods (a Lua
+    /// host builds the handle object's method table from them). A handle the caller may not use
+    /// is `No such socket`; a method its kind lacks is `No such method`.
     fn handle_method(
         &mut self,
         now: Instant,

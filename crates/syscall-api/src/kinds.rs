@@ -9,7 +9,7 @@ use pip_core::Device;
 
 use crate::io::TcpId;
 
-/// A rednet handle (spec §12): a target, an optional protocol, its modems, its queue.
+/// A rednet handle: a target, an optional protocol, its modems, its queue.
 #[derive(Debug)]
 pub struct RednetHandle {
     /// The target computer ID, or `None` for `255.255.255.255` (broadcast / any sender).
@@ -20,7 +20,7 @@ pub struct RednetHandle {
     pub modems: Vec<Device>,
     /// Received messages, oldest first.
     pub queue: VecDeque<Value>,
-    /// `close()` was called (Q-RN1: `status()` is then `closed`).
+    /// `close()` was called (`status()` is then `closed`).
     pub closed: bool,
 }
 

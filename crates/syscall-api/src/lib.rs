@@ -27,6 +27,8 @@
 //! let change = IpConfigChange { ip: Some([10, 0, 0, 1].into()), prefix: Some(24), up: None };
 //! let cfg = c.set_ipconfig(now, "/top", change).unwrap();
 //! assert!(cfg.up);
+//! // Values convert to the lossless JSON of the stdio protocol.
+//! assert_eq!(cfg.to_value().to_json(), r#"{"ip":"10.0.0.1","netmask":24,"up":true}"#);
 //! // The interface now listens on channel 0 and announces its address.
 //! let outs: Vec<Output> = std::iter::from_fn(|| c.poll_output()).collect();
 //! assert!(matches!(&outs[0], Output::OpenChannel { channel: 0, .. }));
@@ -39,7 +41,7 @@
 //! transfer, rednet, and HTTP over TCP the host provides.
 
 pub mod args;
-pub mod channels;
+mod channels;
 mod computer;
 mod handles;
 pub mod io;
@@ -70,10 +72,13 @@ pub use handle_fsm::{HandleError as MethodError, Mode, ReadError};
 pub use modem_value::{
     DecodeError, Duration, Instant, Kind as LuaType, LuaStr, RandomSource, SplitMix64, Table, Value,
 };
+pub use pip_core::ipnet::Ipv4Net;
 pub use pip_core::route::{Route, RouteAction, RouteTables};
-pub use pip_core::wire::MessageType;
+pub use pip_core::wire::{ControlMessage, MessageType};
+pub use pip_core::NetEvent;
+pub use pip_core::Stats as PipStats;
 pub use pip_core::{ConfigError, IpConfig, IpConfigChange};
-pub use psp_proto::{PspConfig, PspError};
+pub use psp_proto::{ConnStats, PspConfig, PspEndpoint, PspError, State as PspState};
 pub use rednet_codec::RednetError;
 pub use uri::UriError;
 

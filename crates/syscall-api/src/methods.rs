@@ -104,7 +104,7 @@ impl Computer {
             } else {
                 "closed"
             })]),
-            // The mode argument is ignored: one datagram per read (§11.2), nil when empty (Q-PDP1).
+            // The mode argument is ignored: one datagram per read, nil when empty.
             "read" => Ok(vec![self.pdp.read(id)?.unwrap_or(Value::Nil)]),
             "write" => {
                 let v = args.first().cloned().unwrap_or(Value::Nil);
@@ -184,7 +184,7 @@ impl Computer {
             .collect()
     }
 
-    /// Fans a received rednet message out to the handles that want it (§12, Q-RN1): target is
+    /// Fans a received rednet message out to the handles that want it: target is
     /// the sender or broadcast/any, protocol unset or equal.
     pub(crate) fn deliver_rednet(&mut self, m: Delivered) {
         let mut ready = Vec::new();
@@ -288,6 +288,17 @@ impl Computer {
                         Ok(status_values(s.as_str(), e))
                     }
                     "read" => h.read(args).map_err(SyscallError::from),
+                    "readMessage" => match h.read_message().map_err(SyscallError::from)? {
+                        Some((data, binary)) => Ok(vec![Value::from(data), Value::Bool(binary)]),
+                        None => Ok(vec![Value::Nil]),
+                    },
+                    "closeReason" => Ok(match h.close_info() {
+                        Some((code, reason)) => vec![
+                            code.map_or(Value::Nil, Value::from),
+                            reason.as_deref().map_or(Value::Nil, Value::from),
+                        ],
+                        None => vec![],
+                    }),
                     "write" => h.write(args).map(|()| vec![]).map_err(SyscallError::from),
                     "close" => h.close(now).map(|()| vec![]).map_err(SyscallError::from),
                     _ => Err(no_method()),

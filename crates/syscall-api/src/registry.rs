@@ -279,6 +279,14 @@ const fn field(
     }
 }
 
+const LISTEN_FIELDS: &[FieldSpec] = &[field(
+    "encoding",
+    "\"binary\", \"utf8\" or \"utf-8\"",
+    true,
+    "WebSocket: the frames `write` sends on accepted handles: binary, or text for `utf8` \
+     (default `\"binary\"`), as for a client handle's `encoding`.",
+)];
+
 const CONNECT_FIELDS: &[FieldSpec] = &[
     field("url", "string", false, "The URI to connect to."),
     field(
@@ -514,11 +522,21 @@ pub static SYSCALLS: &[SyscallSpec] = &[
     SyscallSpec {
         name: "listen",
         root: RootRule::Never,
-        args: &[arg(
-            "uri",
-            ArgType::String,
-            "`psp://ip:port`, `pdp://ip:port`, `http://host:port` or `ws://host:port`; the path is ignored.",
-        )],
+        args: &[
+            arg(
+                "uri",
+                ArgType::String,
+                "`psp://ip:port`, `pdp://ip:port`, `http://host:port` or `ws://host:port`; the path is ignored.",
+            ),
+            ArgSpec {
+                name: "options",
+                ty: ArgType::Table,
+                optional: true,
+                default: Some("none"),
+                doc: "Options for the handles the listener creates.",
+                fields: LISTEN_FIELDS,
+            },
+        ],
         returns: "nothing",
         errors: &[
             "Invalid URI",
@@ -1069,6 +1087,20 @@ pub static METHODS: &[MethodSpec] = &[
     ),
     method!(
         WebSocket,
+        "closeReason",
+        NO_ARGS,
+        "the close code and the reason, each nil when absent; nothing while the connection is \
+         open or after a local `close()`",
+        [],
+        "How the connection ended: the code and reason of the peer's Close frame, or the code \
+         and text this side failed the connection with (1002 protocol error, 1007 invalid \
+         UTF-8, 1008 receive buffer full, 1009 message too large), or nil and \
+         `Connection closed` when the TCP connection ended without a Close. Works in any \
+         status.",
+        web
+    ),
+    method!(
+        WebSocket,
         "read",
         READ_ARGS,
         "one value per mode",
@@ -1078,6 +1110,17 @@ pub static METHODS: &[MethodSpec] = &[
             "bad argument (invalid mode '{mode}')"
         ],
         "Reads received message data as one stream; only while `open`.",
+        web
+    ),
+    method!(
+        WebSocket,
+        "readMessage",
+        NO_ARGS,
+        "the next message and whether it was binary, or nil when none is buffered",
+        ["attempt to read from a {status} handle"],
+        "Takes one received message whole, with its kind (`false` for a text frame, `true` \
+         for binary); what `read` already took of that message is not returned again. Never \
+         waits: wait for `handle_data_ready` first. Only while `open`.",
         web
     ),
     method!(
@@ -1696,8 +1739,13 @@ mod tests {
                 ip: Some("10.0.0.2".into()),
                 handle: HandleId(2),
             },
-            Event::NetworkEvent(modem_value::table! {
-                "type" => "control", "messageType" => "pong", "sender" => "10.0.0.2"
+            Event::NetworkEvent(pip_core::NetEvent::Control {
+                sender: Some([10, 0, 0, 2].into()),
+                message: pip_core::wire::ControlMessage {
+                    message_type: pip_core::wire::MessageType::Pong,
+                    error: Some("x".into()),
+                    payload: None,
+                },
             }),
             Event::ModemMessage {
                 device: "/top".into(),

@@ -210,7 +210,15 @@ pub(crate) fn lua_ipconfig(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value
 
 pub(crate) fn lua_listen(c: &mut Computer, call: Call<'_>) -> Result<Vec<Value>, SyscallError> {
     let text = call.args.str(1)?.to_string_lossy();
-    c.listen_inner(call.pid, &text)?;
+    let encoding = match call.args.opt_table(2)? {
+        Some(t) => Encoding::from_value(
+            t.get(&Value::from_static("encoding"))
+                .unwrap_or(&Value::Nil),
+        )
+        .map_err(|e| SyscallError::msg(e.to_string()))?,
+        None => Encoding::Binary,
+    };
+    c.listen_inner(call.pid, &text, encoding)?;
     Ok(vec![])
 }
 
@@ -399,7 +407,19 @@ impl Computer {
     /// [`ComputerConfig::http_server`](crate::ComputerConfig::http_server)) HTTP requests and
     /// WebSocket connections on `uri`; each arrival raises [`Event::NetworkRequest`](crate::Event::NetworkRequest).
     pub fn listen(&mut self, now: Instant, pid: Pid, uri: &str) -> Result<(), SyscallError> {
-        self.typed(now, pid, |c| c.listen_inner(pid, uri))
+        self.typed(now, pid, |c| c.listen_inner(pid, uri, Encoding::Binary))
+    }
+
+    /// `listen(uri, {encoding = …})`: as [`Computer::listen`], with the encoding accepted
+    /// WebSocket handles write with (text frames for [`Encoding::Utf8`]).
+    pub fn listen_with_encoding(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        uri: &str,
+        encoding: Encoding,
+    ) -> Result<(), SyscallError> {
+        self.typed(now, pid, |c| c.listen_inner(pid, uri, encoding))
     }
 
     /// `unlisten`: stops a `listen` (handles already accepted stay). Not listening is no error.
@@ -658,7 +678,12 @@ impl Computer {
             .collect()
     }
 
-    pub(crate) fn listen_inner(&mut self, pid: Pid, text: &str) -> Result<(), SyscallError> {
+    pub(crate) fn listen_inner(
+        &mut self,
+        pid: Pid,
+        text: &str,
+        encoding: Encoding,
+    ) -> Result<(), SyscallError> {
         let uri = uri::parse(text, &self.schemes)?;
         match &uri.scheme {
             Scheme::Psp | Scheme::Pdp => {
@@ -688,7 +713,7 @@ impl Computer {
             Scheme::Http | Scheme::Ws if self.config.http_server => {
                 let port = port_of(&uri)?.unwrap_or(80);
                 let ws = uri.scheme == Scheme::Ws;
-                self.listen_web(pid, &uri.text, uri.host.as_deref(), port, ws)
+                self.listen_web(pid, &uri.text, uri.host.as_deref(), port, ws, encoding)
             }
             other => Err(uri::UriError::UnknownScheme(other.as_string()).into()),
         }

@@ -1,10 +1,10 @@
-//! URIs as `connect`, `listen`, `unlisten` and `checkuri` take them (spec §14, Q-URI1).
+//! URIs as `connect`, `listen`, `unlisten` and `checkuri` take them.
 //!
 //! Phoenix's kernel parses `scheme:[//[user@]host[:port]][/path][?query][#fragment]` with a small
 //! grammar, then picks a handler by matching the scheme against unanchored Lua patterns in an
 //! undefined order. Here the grammar is checked first (any character outside it is
 //! `Invalid URI`), the structure is parsed by the `url` crate, and the scheme is matched
-//! **exactly and case-insensitively** against the table of Q-URI1: `http`, `https`, `ws`, `wss`,
+//! **exactly and case-insensitively** against a fixed table: `http`, `https`, `ws`, `wss`,
 //! `rednet`, `rednet+<letters>`, `psp`, `pdp`, plus schemes a host registers for its kernel
 //! modules. Anything else is `Invalid protocol <scheme>`.
 //!

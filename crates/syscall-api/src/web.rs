@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use handle_fsm::http::{
-    HttpClient, HttpHandle, HttpOptions, HttpServerConnection, RequestId, ServerEvent,
+    Encoding, HttpClient, HttpHandle, HttpOptions, HttpServerConnection, RequestId, ServerEvent,
 };
 use handle_fsm::ws::WsHandle;
 use handle_fsm::{HandleEvent, NetOutput, Status};
@@ -44,6 +44,8 @@ struct Listener {
     listener: ListenerId,
     uri: String,
     ws: bool,
+    /// What accepted WebSocket handles send `write`s as.
+    encoding: Encoding,
 }
 
 #[derive(Debug)]
@@ -155,6 +157,7 @@ impl Computer {
         address: Option<&str>,
         port: u16,
         ws: bool,
+        encoding: Encoding,
     ) -> Result<(), SyscallError> {
         if self.web.listeners.contains_key(&port) {
             return Err(SyscallError::PortAlreadyOpen);
@@ -169,6 +172,7 @@ impl Computer {
                 listener,
                 uri: uri.to_string(),
                 ws,
+                encoding,
             },
         );
         self.push(Output::Tcp(TcpRequest::Listen {
@@ -206,19 +210,18 @@ impl Computer {
         if self.web.tcp.len() >= MAX_TCP {
             return None;
         }
-        let (port, lid, ws) = {
+        let (port, lid, ws, encoding) = {
             let (port, l) = self
                 .web
                 .listeners
                 .iter()
                 .find(|(_, l)| l.listener == listener)?;
-            (*port, l.id, l.ws)
+            (*port, l.id, l.ws, l.encoding)
         };
         let owner = self.handles.owner(lid)?;
         let tcp = if ws {
             let uri = self.web.listeners.get(&port).map(|l| l.uri.clone());
             let rng = SplitMix64::new(self.web.rng.next_u64());
-            let encoding = handle_fsm::http::Encoding::Binary;
             let state = WsState {
                 handle: WsHandle::accept(now, encoding, rng),
                 tcp: None,
@@ -496,7 +499,7 @@ fn feed_ws(h: &mut WsHandle<SplitMix64>, now: Instant, event: TcpEvent) {
 }
 
 /// The event a handle machine raised, for its owner; `error` is the handle's current error
-/// message, attached to `error` status changes (Q-EV2).
+/// message, attached to `error` status changes.
 fn handle_event_params(
     id: HandleId,
     ev: HandleEvent,

@@ -10,9 +10,16 @@ use crate::limits::{MAX_CHUNK_LINE, MAX_HEAD};
 /// Why a body could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
-    /// Bad chunk syntax, or a compressed body that does not decode.
+    /// A compressed body that does not decode, or a body cut short.
     #[error("malformed body")]
     Malformed,
+    /// A chunk-size line that is not `1*HEXDIG *chunk-ext CRLF` (or overflows), or chunk data
+    /// not followed by CRLF (RFC 9112 §7.1).
+    #[error("malformed chunk")]
+    Chunk,
+    /// A trailer line that is not a valid field line (RFC 9112 §7.1.2, §5).
+    #[error("malformed trailer field")]
+    Trailer,
     /// More bytes than the limit allows.
     #[error("body too large")]
     TooLarge,
@@ -141,27 +148,25 @@ impl BodyReader {
                     Some(p) => (p + 1, true),
                     None => (d.len(), false),
                 };
-                let cap = if self.chunk == Chunk::Trailers {
-                    MAX_HEAD
-                } else {
-                    MAX_CHUNK_LINE
-                };
+                let trailers = self.chunk == Chunk::Trailers;
+                let cap = if trailers { MAX_HEAD } else { MAX_CHUNK_LINE };
                 if self.line.len() + consumed > cap {
-                    return Err(if self.chunk == Chunk::Trailers {
+                    return Err(if trailers {
                         BodyError::TooLarge
                     } else {
-                        BodyError::Malformed
+                        BodyError::Chunk
                     });
                 }
                 self.line.extend_from_slice(&d[..consumed]);
                 if complete {
                     // Reuse the line buffer's allocation from line to line.
                     let mut line = std::mem::take(&mut self.line);
-                    line.pop();
-                    if line.last() == Some(&b'\r') {
-                        line.pop();
-                    }
-                    let r = self.end_of_line(&line);
+                    let r = match line.strip_suffix(b"\r\n") {
+                        // A CR anywhere else is never part of a valid line.
+                        Some(l) if !l.contains(&b'\r') => self.end_of_line(l),
+                        _ if trailers => Err(BodyError::Trailer),
+                        _ => Err(BodyError::Chunk),
+                    };
                     line.clear();
                     self.line = line;
                     r?;
@@ -183,7 +188,7 @@ impl BodyReader {
             }
             Chunk::DataEnd => {
                 if !line.is_empty() {
-                    return Err(BodyError::Malformed);
+                    return Err(BodyError::Chunk);
                 }
                 self.chunk = Chunk::Size;
             }
@@ -196,19 +201,11 @@ impl BodyReader {
                 if self.trailer_bytes > MAX_HEAD {
                     return Err(BodyError::TooLarge);
                 }
-                let colon = line
-                    .iter()
-                    .position(|&c| c == b':')
-                    .ok_or(BodyError::Malformed)?;
-                let name = std::str::from_utf8(&line[..colon])
-                    .map_err(|_| BodyError::Malformed)?
-                    .trim()
-                    .to_string();
-                if name.is_empty() || self.trailers.len() >= crate::limits::MAX_HEADERS {
-                    return Err(BodyError::Malformed);
+                if self.trailers.len() >= crate::limits::MAX_HEADERS {
+                    return Err(BodyError::TooLarge);
                 }
-                let value = line[colon + 1..].trim_ascii().to_vec();
-                self.trailers.push((name, value));
+                let (name, value) = parse_field_line(line).ok_or(BodyError::Trailer)?;
+                self.trailers.push((name.to_string(), value.to_vec()));
             }
             Chunk::Data(_) => {}
         }
@@ -216,17 +213,70 @@ impl BodyReader {
     }
 }
 
-/// Hex size before any `;extension`; surrounding blanks allowed, overflow rejected.
-fn parse_chunk_size(line: &[u8]) -> Result<u64, BodyError> {
-    let end = line.iter().position(|&c| c == b';').unwrap_or(line.len());
-    let hex = line[..end].trim_ascii();
-    if hex.is_empty() || hex.len() > 16 {
-        return Err(BodyError::Malformed);
+/// A field line without its CRLF, by the rules `httparse` applies to a head: a token name
+/// directly followed by `:`, a value of visible characters, obs-text, SP and HTAB, surrounding
+/// whitespace dropped; a line starting with whitespace (obs-fold) is refused (RFC 9112 §5).
+pub fn parse_field_line(line: &[u8]) -> Option<(&str, &[u8])> {
+    let colon = line.iter().position(|&c| c == b':')?;
+    let name = &line[..colon];
+    let tchar = |c: &u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.iter().all(tchar) {
+        return None;
+    }
+    let value = &line[colon + 1..];
+    if !value
+        .iter()
+        .all(|&c| c == b'\t' || (0x20..=0x7e).contains(&c) || c >= 0x80)
+    {
+        return None;
+    }
+    let ows = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = value.iter().position(|c| !ows(c)).unwrap_or(value.len());
+    let end = value.iter().rposition(|c| !ows(c)).map_or(start, |e| e + 1);
+    Some((std::str::from_utf8(name).ok()?, &value[start..end]))
+}
+
+/// `chunk-size *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )` (RFC 9112 §7.1, §7.1.1):
+/// hex digits with an overflow check, then extensions that are checked but not kept.
+pub fn parse_chunk_size(line: &[u8]) -> Result<u64, BodyError> {
+    let digits = line.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(BodyError::Chunk);
     }
     let mut n: u64 = 0;
-    for &c in hex {
-        let d = (c as char).to_digit(16).ok_or(BodyError::Malformed)?;
-        n = n.checked_mul(16).ok_or(BodyError::Malformed)? | u64::from(d);
+    for &c in &line[..digits] {
+        let d = (c as char).to_digit(16).ok_or(BodyError::Chunk)?;
+        n = n
+            .checked_mul(16)
+            .map(|m| m | u64::from(d))
+            .ok_or(BodyError::Chunk)?;
+    }
+    let bws = |s: &[u8]| -> usize { s.iter().take_while(|&&c| c == b' ' || c == b'\t').count() };
+    let mut rest = &line[digits..];
+    while !rest.is_empty() {
+        rest = &rest[bws(rest)..];
+        rest = rest.strip_prefix(b";").ok_or(BodyError::Chunk)?;
+        rest = &rest[bws(rest)..];
+        let name = rest
+            .iter()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+            .count();
+        if name == 0 {
+            return Err(BodyError::Chunk);
+        }
+        rest = &rest[name..];
+        let ws = bws(rest);
+        if rest.get(ws) == Some(&b'=') {
+            rest = &rest[ws + 1..];
+            rest = &rest[bws(rest)..];
+            let v = super::head::value_len(rest).ok_or(BodyError::Chunk)?;
+            rest = &rest[v..];
+        } else if ws == rest.len() {
+            // Trailing whitespace after an extension name is BWS before nothing: refused.
+            if ws > 0 {
+                return Err(BodyError::Chunk);
+            }
+        }
     }
     Ok(n)
 }

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use modem_value::Instant;
 use url::Url;
 
-use super::head::header;
+use super::head::ResponseHead;
 use super::request::{check_url, HttpRequest};
 use super::response::{Response, ResponseError, ResponseParser};
 use crate::limits::MAX_REDIRECTS;
@@ -42,7 +42,7 @@ impl Outcome {
             Outcome::Success(r)
         } else {
             Outcome::Failure {
-                message: r.reason.clone(),
+                message: r.reason().into_owned(),
                 response: Some(r),
             }
         }
@@ -197,7 +197,10 @@ impl HttpClient {
         let msg = match e {
             ResponseError::TooLarge => "Response is too large",
             // Netty reports a broken or garbled response as a lost connection.
-            ResponseError::Malformed | ResponseError::Truncated => "Could not connect",
+            ResponseError::Malformed
+            | ResponseError::Head(_)
+            | ResponseError::Body(_)
+            | ResponseError::Truncated => "Could not connect",
         };
         self.finish(Outcome::error(msg), true);
     }
@@ -227,16 +230,16 @@ impl HttpClient {
         }
     }
 
-    /// Proposal H5: follow 301, 302, 303, 307, 308 with a `Location`, at most
+    /// Follows 301, 302, 303, 307, 308 with a `Location`, at most
     /// [`MAX_REDIRECTS`] hops, only to a valid http(s) URL different from the current one.
-    fn redirect_target(&self, code: u16, headers: &[(String, Vec<u8>)]) -> Option<Url> {
+    fn redirect_target(&self, code: u16, head: &ResponseHead) -> Option<Url> {
         if !self.req.redirect || self.hops >= MAX_REDIRECTS {
             return None;
         }
         if !matches!(code, 301 | 302 | 303 | 307 | 308) {
             return None;
         }
-        let loc = std::str::from_utf8(header(headers, "location")?).ok()?;
+        let loc = std::str::from_utf8(head.header("location")?).ok()?;
         let next = self.req.url.join(loc.trim()).ok()?;
         let next = check_url(next.as_str()).ok()?;
         (next != self.req.url).then_some(next)

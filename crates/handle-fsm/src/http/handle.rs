@@ -1,4 +1,4 @@
-//! The Phoenix HTTP(S) client handle (§3.2): `ready → connecting → open → closed`, or `error`.
+//! The Phoenix HTTP(S) client handle: `ready → connecting → open → closed`, or `error`.
 //!
 //! The handle is only the lifecycle; whoever performs the request feeds it the result with
 //! [`HttpHandle::handle_outcome`]. That is either this crate's [`HttpClient`](super::HttpClient)
@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use modem_value::Value;
 
 use super::client::Outcome;
-use super::head::{headers_table, Headers};
+use super::head::{headers_table, pairs, Headers};
 use super::request::{HttpOptions, HttpRequest};
 use crate::read::HttpBody;
 use crate::status::{HandleError, HandleEvent, Status};
@@ -122,7 +122,7 @@ impl HttpHandle {
         };
         self.response = Some(Received {
             code: response.code,
-            reason: response.reason.clone(),
+            reason: response.reason().into_owned(),
             headers: response.merged_headers(),
             body: HttpBody::new(response.body),
         });
@@ -138,7 +138,7 @@ impl HttpHandle {
         }
     }
 
-    /// `read(mode...)` over the body, only in `open` (§2.3 semantics).
+    /// `read(mode...)` over the body, only in `open` (the HTTP API's response-handle semantics).
     pub fn read(&mut self, modes: &[Value]) -> Result<Vec<Value>, HandleError> {
         self.open()?;
         match &mut self.response {
@@ -147,14 +147,14 @@ impl HttpHandle {
         }
     }
 
-    /// `responseCode()`: code and reason phrase (proposal H6), only in `open`.
+    /// `responseCode()`: code and reason phrase (the reason is an extension), only in `open`.
     pub fn response_code(&self) -> Result<(u16, &str), HandleError> {
         self.open().map(|r| (r.code, r.reason.as_str()))
     }
 
-    /// `responseHeaders()` as a Lua table (merged per §5.4), only in `open`.
+    /// `responseHeaders()` as a Lua table (repeated names joined with `,`), only in `open`.
     pub fn response_headers(&self) -> Result<Value, HandleError> {
-        self.open().map(|r| headers_table(&r.headers))
+        self.open().map(|r| headers_table(pairs(&r.headers)))
     }
 
     /// The merged response headers in wire order, only in `open`.

@@ -1,4 +1,4 @@
-//! HTTP request options, their validation (§5.1) and the bytes of the request (§5.2).
+//! HTTP request options, their validation and the bytes of the request.
 
 use core::time::Duration;
 
@@ -17,8 +17,8 @@ pub const METHODS: [&str; 8] = [
     "GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH", "TRACE",
 ];
 
-/// The `encoding` option (§3.1). HTTP bodies are binary-safe either way (CC:Tweaked ≥ 1.109);
-/// for WebSocket handles it picks text or binary frames (proposal H1).
+/// The `encoding` option. HTTP bodies are binary-safe either way (CC:Tweaked ≥ 1.109);
+/// for WebSocket handles it picks text or binary frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Encoding {
     /// `"binary"` (the default).
@@ -58,7 +58,7 @@ pub struct HttpOptions {
     pub url: String,
     /// Body encoding.
     pub encoding: Encoding,
-    /// Request headers in the table's order; only string→string pairs are kept (§5.2).
+    /// Request headers in the table's order; only string→string pairs are kept.
     pub headers: Vec<(String, Vec<u8>)>,
     /// The method, as given (`None`: `POST` with a body, else `GET`).
     pub method: Option<String>,
@@ -150,7 +150,7 @@ pub fn headers_from_table(t: Option<&modem_value::Table>) -> Vec<(String, Vec<u8
         .collect()
 }
 
-/// CC:Tweaked's URL checks (§5.1), in its order and with its messages.
+/// CC:Tweaked's URL checks, in its order and with its messages.
 pub fn check_url(s: &str) -> Result<Url, String> {
     let url = match Url::parse(s) {
         Ok(u) => u,

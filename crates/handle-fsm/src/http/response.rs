@@ -1,32 +1,90 @@
 //! Incremental HTTP/1.1 response parser: head (httparse), interim 1xx responses skipped, body
 //! by Content-Length / chunked (+ trailers) / connection close, gzip/deflate decoded, limits.
 
+use std::borrow::Cow;
+
 use super::body::{BodyError, BodyReader, ContentDecoder, Framing};
 use super::head::{
-    has_head_end, header, header_all, merge_headers, parse_response_head, reason_phrase, HeadError,
-    Headers, ResponseHead,
+    blank_prefix, has_head_end, merge_headers, pairs, parse_response_head, reason_phrase,
+    skip_leading_newlines, HeadError, Headers, ResponseHead, Transfer,
 };
 use crate::limits::{MAX_DOWNLOAD, MAX_INTERIM_RESPONSES};
 
-/// A complete response.
+/// Trailer fields never merged into the headers a program sees (RFC 9110 §6.5.1: fields that
+/// frame, route or describe the content must not come from trailers).
+const TRAILER_DENY: [&str; 8] = [
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "content-encoding",
+    "content-type",
+    "content-range",
+    "trailer",
+    "connection",
+];
+
+/// A complete response. The head is kept as received; header lists are built when asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     /// Status code.
     pub code: u16,
-    /// Reason phrase (the standard one if the server sent none).
-    pub reason: String,
-    /// Headers then trailers, in wire order, as sent.
-    pub raw_headers: Headers,
+    head: ResponseHead,
+    /// `Content-Encoding` was decoded (and is left out of the headers).
+    decoded: bool,
+    /// Trailer fields, in wire order, as sent.
+    pub trailers: Headers,
     /// The body, decoded.
     pub body: Vec<u8>,
 }
 
 impl Response {
-    /// The headers as the response handle shows them (§5.4): repeated names joined with `,`,
+    /// A response from its parts, for hosts whose own HTTP client produced it.
+    pub fn new(code: u16, reason: &str, headers: &[(String, Vec<u8>)], body: Vec<u8>) -> Self {
+        Response {
+            code,
+            head: ResponseHead::synthesize(code, reason, headers),
+            decoded: false,
+            trailers: Vec::new(),
+            body,
+        }
+    }
+
+    /// The reason phrase (the standard one if the server sent none).
+    pub fn reason(&self) -> Cow<'_, str> {
+        let r = self.head.reason();
+        if r.is_empty() {
+            Cow::Borrowed(reason_phrase(self.code))
+        } else {
+            r
+        }
+    }
+
+    /// The head as received.
+    pub fn head(&self) -> &ResponseHead {
+        &self.head
+    }
+
+    /// Headers then (permitted) trailers, in wire order, as sent; `Content-Encoding` is left
+    /// out once the body was decoded.
+    pub fn raw_headers(&self) -> Headers {
+        let decoded = self.decoded;
+        self.head
+            .fields()
+            .filter(|(n, _)| !(decoded && n.eq_ignore_ascii_case("content-encoding")))
+            .chain(
+                pairs(&self.trailers)
+                    .filter(|(n, _)| !TRAILER_DENY.iter().any(|d| n.eq_ignore_ascii_case(d))),
+            )
+            .map(|(n, v)| (n.to_string(), v.to_vec()))
+            .collect()
+    }
+
+    /// The headers as the response handle shows them: repeated names joined with `,`,
     /// trailers merged, a present `Content-Length` rewritten to the decoded body length (and
     /// `Content-Encoding` removed once decoded, as Netty's decompressor does).
     pub fn merged_headers(&self) -> Headers {
-        let mut h = merge_headers(&self.raw_headers);
+        let raw = self.raw_headers();
+        let mut h = merge_headers(pairs(&raw));
         for (n, v) in h.iter_mut() {
             if n.eq_ignore_ascii_case("content-length") {
                 *v = self.body.len().to_string().into_bytes();
@@ -39,9 +97,15 @@ impl Response {
 /// Why a response could not be parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResponseError {
-    /// Not HTTP, bad framing, or a body that does not decode.
+    /// Too many interim responses, or a body that does not decode.
     #[error("malformed response")]
     Malformed,
+    /// A head that breaks a rule of RFC 9112 (never read past).
+    #[error("malformed response head: {0}")]
+    Head(HeadError),
+    /// A chunked body that breaks a rule of RFC 9112 §7.
+    #[error("malformed response body: {0}")]
+    Body(BodyError),
     /// Past [`MAX_DOWNLOAD`] or the head limits.
     #[error("Response is too large")]
     TooLarge,
@@ -53,8 +117,8 @@ pub enum ResponseError {
 impl From<HeadError> for ResponseError {
     fn from(e: HeadError) -> Self {
         match e {
-            HeadError::Malformed => ResponseError::Malformed,
             HeadError::TooLarge => ResponseError::TooLarge,
+            e => ResponseError::Head(e),
         }
     }
 }
@@ -62,8 +126,9 @@ impl From<HeadError> for ResponseError {
 impl From<BodyError> for ResponseError {
     fn from(e: BodyError) -> Self {
         match e {
-            BodyError::Malformed => ResponseError::Malformed,
             BodyError::TooLarge => ResponseError::TooLarge,
+            BodyError::Malformed => ResponseError::Malformed,
+            e => ResponseError::Body(e),
         }
     }
 }
@@ -114,10 +179,10 @@ impl ResponseParser {
 
     /// Status code and headers of the final response as soon as its head is parsed (also
     /// once it is done, until taken).
-    pub fn status_and_headers(&self) -> Option<(u16, &Headers)> {
+    pub fn status_and_headers(&self) -> Option<(u16, &ResponseHead)> {
         match &self.state {
-            State::Body { head, .. } => Some((head.code, &head.headers)),
-            State::Done(r) => Some((r.code, &r.raw_headers)),
+            State::Body { head, .. } => Some((head.code, head)),
+            State::Done(r) => Some((r.code, &r.head)),
             _ => None,
         }
     }
@@ -144,20 +209,18 @@ impl ResponseParser {
             match &mut self.state {
                 State::Head if self.buf.is_empty() => {
                     // Fast path: a head that arrives whole is parsed where it lies.
-                    let skip = data
-                        .iter()
-                        .take_while(|&&c| c == b'\r' || c == b'\n')
-                        .count();
+                    let skip = blank_prefix(data)?;
                     let d = &data[skip..];
-                    match has_head_end(d, 0)
-                        .then(|| parse_response_head(d))
-                        .transpose()?
-                    {
-                        Some(Some((head, n))) => {
+                    // No end-of-head search first: httparse says when the head is incomplete.
+                    // An error before any end of head is only reported once one arrives, as
+                    // when the head comes in pieces (the result must not depend on the split).
+                    match parse_response_head(d) {
+                        Ok(Some((head, n))) => {
                             data = &d[n..];
                             self.on_head(head)?;
                         }
-                        _ => {
+                        Err(e) if has_head_end(d, 0) => return Err(e.into()),
+                        Ok(None) | Err(_) => {
                             self.buf.extend_from_slice(d);
                             data = &[];
                             if self.buf.len() > crate::limits::MAX_HEAD {
@@ -170,6 +233,7 @@ impl ResponseParser {
                     let old = self.buf.len();
                     self.buf.extend_from_slice(data);
                     data = &[];
+                    let old = old - skip_leading_newlines(&mut self.buf)?.min(old);
                     if !has_head_end(&self.buf, old) {
                         if self.buf.len() > crate::limits::MAX_HEAD {
                             return Err(ResponseError::TooLarge);
@@ -226,20 +290,29 @@ impl ResponseParser {
 
     fn start_body(&mut self, head: ResponseHead) -> Result<(), ResponseError> {
         let framing = framing_for(&head, self.head_request)?;
-        let decoder = match header(&head.headers, "content-encoding") {
-            Some(c) => ContentDecoder::for_coding(c, MAX_DOWNLOAD),
-            None => ContentDecoder::Identity,
+        let decoder = match head.facts.content_encoding {
+            true => ContentDecoder::for_coding(
+                head.header("content-encoding").unwrap_or(b""),
+                MAX_DOWNLOAD,
+            ),
+            false => ContentDecoder::Identity,
         };
-        let reader = BodyReader::new(framing, MAX_DOWNLOAD);
-        let done = reader.is_done();
+        if matches!(framing, Framing::Empty | Framing::Length(0)) {
+            // Nothing to read or decode: the response is complete with its head.
+            self.state = State::Done(Response {
+                code: head.code,
+                head,
+                decoded: !decoder.is_identity(),
+                trailers: Vec::new(),
+                body: Vec::new(),
+            });
+            return Ok(());
+        }
         self.state = State::Body {
             head,
-            reader,
+            reader: BodyReader::new(framing, MAX_DOWNLOAD),
             decoder,
         };
-        if done {
-            self.complete()?;
-        }
         Ok(())
     }
 
@@ -261,78 +334,36 @@ impl ResponseParser {
             decoder.write(&raw, MAX_DOWNLOAD)?;
             decoder.finish(MAX_DOWNLOAD)?.unwrap_or_default()
         };
-        let mut raw_headers = head.headers;
-        if !identity {
-            raw_headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-encoding"));
-        }
-        raw_headers.extend(reader.trailers);
-        let reason = if head.reason.is_empty() {
-            reason_phrase(head.code).to_string()
-        } else {
-            head.reason
-        };
         self.state = State::Done(Response {
             code: head.code,
-            reason,
-            raw_headers,
+            head,
+            decoded: !identity,
+            trailers: reader.trailers,
             body,
         });
         Ok(())
     }
 }
 
-/// RFC 9112 §6.3 for responses: no body for HEAD/1xx/204/304; chunked if the last transfer
-/// coding is chunked; else Content-Length (all copies equal); else until close.
+/// RFC 9112 §6.3 for responses: no body for HEAD/1xx/204/304; chunked if the final transfer
+/// coding is chunked (other codings before it are not decoded: refused); until close if it is
+/// not; else Content-Length; else until close. Both Transfer-Encoding and Content-Length were
+/// refused when the head was parsed.
 pub fn framing_for(head: &ResponseHead, head_request: bool) -> Result<Framing, ResponseError> {
     if head_request || (100..200).contains(&head.code) || head.code == 204 || head.code == 304 {
         return Ok(Framing::Empty);
     }
-    if let Some(f) = transfer_framing(&head.headers)? {
-        return Ok(f);
+    match head.facts.transfer {
+        Transfer::Chunked => return Ok(Framing::Chunked),
+        Transfer::CodedChunked => {
+            return Err(ResponseError::Head(HeadError::UnsupportedTransferCoding))
+        }
+        Transfer::NotChunked => return Ok(Framing::Close),
+        Transfer::Absent => {}
     }
-    match content_length(&head.headers)? {
+    match head.facts.content_length {
         Some(n) if n > MAX_DOWNLOAD as u64 => Err(ResponseError::TooLarge),
         Some(n) => Ok(Framing::Length(n)),
         None => Ok(Framing::Close),
     }
-}
-
-/// `Some(Chunked)` / `Some(Close)` from Transfer-Encoding, `None` without one.
-pub(crate) fn transfer_framing(h: &Headers) -> Result<Option<Framing>, ResponseError> {
-    let mut last: Option<Vec<u8>> = None;
-    for v in header_all(h, "transfer-encoding") {
-        for t in v.split(|&c| c == b',') {
-            let t = t.trim_ascii();
-            if !t.is_empty() {
-                last = Some(t.to_ascii_lowercase());
-            }
-        }
-    }
-    Ok(match last {
-        None => None,
-        Some(t) if t == b"chunked" => Some(Framing::Chunked),
-        Some(_) => Some(Framing::Close),
-    })
-}
-
-/// The Content-Length, if any; differing or non-numeric copies are malformed.
-pub(crate) fn content_length(h: &Headers) -> Result<Option<u64>, ResponseError> {
-    let mut found: Option<u64> = None;
-    for v in header_all(h, "content-length") {
-        for part in v.split(|&c| c == b',') {
-            let p = part.trim_ascii();
-            if p.is_empty() || p.len() > 19 || !p.iter().all(u8::is_ascii_digit) {
-                return Err(ResponseError::Malformed);
-            }
-            let n: u64 = std::str::from_utf8(p)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or(ResponseError::Malformed)?;
-            if found.is_some_and(|f| f != n) {
-                return Err(ResponseError::Malformed);
-            }
-            found = Some(n);
-        }
-    }
-    Ok(found)
 }

@@ -1,9 +1,9 @@
-//! The HTTP/1.1 server behind `listen("http://…")` (§7.3, CraftOS-PC's server API).
+//! The HTTP/1.1 server behind `listen("http://…")` (CraftOS-PC's server API).
 //!
 //! One [`HttpServerConnection`] per accepted TCP connection. It parses requests (pipelined,
 //! with Content-Length or chunked bodies), raises [`ServerEvent::Request`] once a request is
 //! complete, and lets the program answer through the [`ServerRequest`] handle: `read` the body
-//! (§2.1 stream rules), `method`, `path`, `requestHeaders`, `setResponseCode`,
+//! (with the stream read rules), `method`, `path`, `requestHeaders`, `setResponseCode`,
 //! `setResponseHeader`, `write` (buffered) and `close` (sends status, headers with
 //! `Content-Length`, body). Responses go out in request order. A response the program has not
 //! closed after [`SERVER_AUTO_SEND`] is sent as it is. Malformed requests get `400 Bad
@@ -18,13 +18,13 @@ use std::collections::VecDeque;
 
 use modem_value::{Instant, Value};
 
+use super::body::BodyError;
 use super::body::{BodyReader, Framing};
 use super::head::{
-    has_head_end, header, header_has_token, headers_table, parse_request_head, reason_phrase,
-    skip_leading_newlines, HeadError, RequestHead,
+    has_head_end, headers_table, pairs, parse_request_head, reason_phrase, skip_leading_newlines,
+    HeadError, Headers, RequestHead, Transfer,
 };
 use super::request::check_header;
-use super::response::{content_length, transfer_framing};
 use crate::limits::{
     MAX_HEAD, SERVER_AUTO_SEND, SERVER_IDLE_TIMEOUT, SERVER_MAX_BODY, SERVER_MAX_PIPELINE,
     SERVER_MAX_RESPONSE,
@@ -51,6 +51,7 @@ pub enum ServerEvent {
 pub struct ServerRequest {
     head: RequestHead,
     body: VecDeque<u8>,
+    trailers: Headers,
     status: Status,
     code: u16,
     reason: Option<String>,
@@ -68,12 +69,12 @@ impl ServerRequest {
 
     /// `method()`.
     pub fn method(&self) -> &str {
-        &self.head.method
+        self.head.method()
     }
 
     /// `path()`: the request target as sent.
     pub fn path(&self) -> &str {
-        &self.head.target
+        self.head.target()
     }
 
     /// The parsed head.
@@ -84,7 +85,18 @@ impl ServerRequest {
     /// `requestHeaders()` as a Lua table (repeated names: the last wins, as in a Lua table
     /// filled in order).
     pub fn request_headers(&self) -> Value {
-        headers_table(&self.head.headers)
+        headers_table(self.head.fields())
+    }
+
+    /// The request's trailer fields (after a chunked body), in wire order, parsed by the same
+    /// rules as header fields; empty without a chunked body.
+    pub fn trailers(&self) -> &Headers {
+        &self.trailers
+    }
+
+    /// `requestTrailers()` as a Lua table, as [`ServerRequest::request_headers`].
+    pub fn request_trailers(&self) -> Value {
+        headers_table(pairs(&self.trailers))
     }
 
     /// `read(mode...)` over the request body; only while `open`.
@@ -182,7 +194,7 @@ impl ServerRequest {
             o.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         o.extend_from_slice(b"\r\n");
-        if !bodyless && self.head.method != "HEAD" {
+        if !bodyless && self.head.method() != "HEAD" {
             o.extend_from_slice(&self.out);
         }
         o
@@ -300,7 +312,9 @@ impl HttpServerConnection {
                     if self.requests.len() >= SERVER_MAX_PIPELINE {
                         return;
                     }
-                    let dropped = skip_leading_newlines(&mut self.inbuf);
+                    let Ok(dropped) = skip_leading_newlines(&mut self.inbuf) else {
+                        return self.fail(400);
+                    };
                     self.scanned -= dropped.min(self.scanned);
                     if !has_head_end(&self.inbuf, self.scanned) {
                         self.scanned = self.inbuf.len();
@@ -316,25 +330,26 @@ impl HttpServerConnection {
                             return;
                         }
                         Err(HeadError::TooLarge) => return self.fail(431),
-                        Err(HeadError::Malformed) => return self.fail(400),
+                        Err(HeadError::UnsupportedTransferCoding) => return self.fail(501),
+                        Err(_) => return self.fail(400),
                     };
                     self.inbuf.drain(..n);
                     self.scanned = 0;
-                    let Some(framing) = request_framing(&head) else {
-                        return self.fail(400);
-                    };
+                    if head.method() == "CONNECT" {
+                        // A tunnel is not something a program's handler can serve.
+                        return self.fail(501);
+                    }
+                    let framing = request_framing(&head);
                     if matches!(framing, Framing::Length(l) if l > SERVER_MAX_BODY as u64) {
                         return self.fail(413);
                     }
-                    let keep_alive = if head.version == 0 {
-                        header_has_token(&head.headers, "connection", "keep-alive")
-                    } else {
-                        !header_has_token(&head.headers, "connection", "close")
-                    };
+                    // An upgrade offer is declined (RFC 9110 §7.8) by answering normally; what
+                    // the client sends after it may not be HTTP, so the connection ends with
+                    // that answer.
+                    let keep_alive = head.keep_alive() && !head.facts.upgrade;
                     if framing != Framing::Empty
                         && self.requests.is_empty()
-                        && header(&head.headers, "expect")
-                            .is_some_and(|v| v.eq_ignore_ascii_case(b"100-continue"))
+                        && head.facts.expect_continue
                     {
                         self.outputs
                             .push_back(NetOutput::Send(b"HTTP/1.1 100 Continue\r\n\r\n".to_vec()));
@@ -353,8 +368,8 @@ impl HttpServerConnection {
                             Ok(n) => {
                                 self.inbuf.drain(..n);
                             }
-                            Err(super::body::BodyError::TooLarge) => return self.fail(413),
-                            Err(super::body::BodyError::Malformed) => return self.fail(400),
+                            Err(BodyError::TooLarge) => return self.fail(413),
+                            Err(_) => return self.fail(400),
                         }
                         if !reader.is_done() {
                             return;
@@ -368,7 +383,7 @@ impl HttpServerConnection {
                         head,
                         body,
                         keep_alive,
-                        ..
+                        reader,
                     } = *pending;
                     let id = RequestId(self.next_id);
                     self.next_id += 1;
@@ -377,6 +392,7 @@ impl HttpServerConnection {
                         ServerRequest {
                             head,
                             body: body.into(),
+                            trailers: reader.trailers,
                             status: Status::Open,
                             code: 200,
                             reason: None,
@@ -496,17 +512,14 @@ impl HttpServerConnection {
     }
 }
 
-/// Request body framing (RFC 9112 §6.3): chunked, Content-Length, or none; `None` for a
-/// request that cannot be framed (unknown transfer coding, bad length).
-fn request_framing(head: &RequestHead) -> Option<Framing> {
-    match transfer_framing(&head.headers) {
-        Ok(Some(Framing::Chunked)) => return Some(Framing::Chunked),
-        Ok(Some(_)) | Err(_) => return None,
-        Ok(None) => {}
+/// Request body framing (RFC 9112 §6.3): chunked, Content-Length, or none. Every other
+/// combination was refused when the head was parsed.
+fn request_framing(head: &RequestHead) -> Framing {
+    if head.facts.transfer == Transfer::Chunked {
+        return Framing::Chunked;
     }
-    match content_length(&head.headers) {
-        Ok(Some(0)) | Ok(None) => Some(Framing::Empty),
-        Ok(Some(n)) => Some(Framing::Length(n)),
-        Err(_) => None,
+    match head.facts.content_length {
+        Some(0) | None => Framing::Empty,
+        Some(n) => Framing::Length(n),
     }
 }

@@ -1,17 +1,21 @@
-//! The Phoenix WebSocket handle (§4), client (`connect{url="ws://…"}`) or server
-//! (`listen("ws://…")`, proposal H9/§7.3).
+//! The Phoenix WebSocket handle, client (`connect{url="ws://…"}`) or server
+//! (`listen("ws://…")`, CraftOS-PC's server API).
 //!
 //! ```text
 //! connecting --handshake ok--> open --peer Close / TCP lost--> closed   (event: closed)
 //!      |                         `--close()-----------------> closed   (no event)
 //!      `------failure----------> error(msg)                            (event: error)
 //! ```
-//! Incoming messages are appended to one stream buffer (H2) read with §2.1 rules, each
-//! raising `handle_data_ready`. Data still
+//! Incoming messages are appended to one stream buffer read with the stream read rules, each
+//! raising `handle_data_ready`; the buffer also remembers where each message ends and whether
+//! it was text or binary, so [`WsHandle::read_message`] can take one message at a time (what a
+//! stream read already took of a message is not returned again). Data still
 //! buffered when the connection ends stays readable and `status()` says `open` until it is
-//! drained; then the handle is `closed` and the deferred `closed` event is raised (H3).
+//! drained; then the handle is `closed` and the deferred `closed` event is raised.
 //! `write(v...)` sends each argument as its own message, binary unless the encoding is
-//! `utf8`/`utf-8` (H1); text must then be valid UTF-8. `close()` sends Close 1000 (H7).
+//! `utf8`/`utf-8`, on client and server handles alike; text must then be valid UTF-8.
+//! `close()` sends Close 1000. How the connection ended (the peer's close code and
+//! reason, or the code and text we failed it with) is [`WsHandle::close_info`].
 //!
 //! Call order after every input: drain [`WsHandle::poll_output`] to the network, then
 //! [`WsHandle::poll_event`], then re-arm [`WsHandle::poll_timeout`].
@@ -56,7 +60,9 @@ pub struct WsHandle<R> {
     error: Option<String>,
     encoding: Encoding,
     buffer: VecDeque<u8>,
-    /// The connection is over but buffered data keeps the handle `open` (H3).
+    /// The messages in `buffer`, oldest first: bytes still unread, and whether binary.
+    messages: VecDeque<(usize, bool)>,
+    /// The connection is over but buffered data keeps the handle `open`.
     draining: bool,
     events: VecDeque<HandleEvent>,
     outputs: VecDeque<NetOutput>,
@@ -82,6 +88,7 @@ impl<R: RandomSource> WsHandle<R> {
             error: None,
             encoding,
             buffer: VecDeque::new(),
+            messages: VecDeque::new(),
             draining: false,
             events: VecDeque::new(),
             outputs: VecDeque::new(),
@@ -144,7 +151,7 @@ impl<R: RandomSource> WsHandle<R> {
     pub fn request_headers(&self) -> Value {
         self.request
             .as_ref()
-            .map_or(Value::Nil, |r| headers_table(&r.headers))
+            .map_or(Value::Nil, |r| headers_table(r.fields()))
     }
 
     /// The 101 response's headers (client handles, once open).
@@ -152,7 +159,9 @@ impl<R: RandomSource> WsHandle<R> {
         &self.response_headers
     }
 
-    /// How the connection ended: the peer's close code and reason, or our failure.
+    /// How the connection ended: the peer's close code (`None` if its Close frame had no
+    /// code) and reason (`None` if empty), or the code and text we failed it with; `None`
+    /// while open, after a local `close()`, or when the TCP connection simply ended.
     pub fn close_info(&self) -> Option<&(Option<u16>, Option<String>)> {
         self.close_info.as_ref()
     }
@@ -270,7 +279,7 @@ impl<R: RandomSource> WsHandle<R> {
         }
         while let Some(e) = self.session.poll_event() {
             match e {
-                WsEvent::Message { data, .. } => {
+                WsEvent::Message { data, binary } => {
                     if self.status != Status::Open || self.draining {
                         continue;
                     }
@@ -282,6 +291,7 @@ impl<R: RandomSource> WsHandle<R> {
                     // One `handle_data_ready` per message, as the kernel raises them; an empty
                     // message adds nothing to read and raises nothing.
                     if !data.is_empty() {
+                        self.messages.push_back((data.len(), binary));
                         self.buffer.extend(data);
                         self.events.push_back(HandleEvent::DataReady);
                     }
@@ -321,18 +331,54 @@ impl<R: RandomSource> WsHandle<R> {
         if self.status != Status::Open {
             return Err(HandleError::Read(self.status));
         }
+        let before = self.buffer.len();
         let out = read_stream(&mut self.buffer, modes)?;
+        self.consumed(before - self.buffer.len());
+        self.after_read();
+        Ok(out)
+    }
+
+    /// Drops `n` bytes read from the stream from the message boundaries.
+    fn consumed(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some((left, _)) = self.messages.front_mut() else {
+                return;
+            };
+            let take = n.min(*left);
+            *left -= take;
+            n -= take;
+            if *left == 0 {
+                self.messages.pop_front();
+            }
+        }
+    }
+
+    /// `readMessage()`: the next message (what is left of it, if stream reads took part of
+    /// it) and whether it was binary; `None` when nothing is buffered. Only while `open`.
+    pub fn read_message(&mut self) -> Result<Option<(Vec<u8>, bool)>, HandleError> {
+        if self.status != Status::Open {
+            return Err(HandleError::Read(self.status));
+        }
+        let Some((n, binary)) = self.messages.pop_front() else {
+            return Ok(None);
+        };
+        let data: Vec<u8> = self.buffer.drain(..n.min(self.buffer.len())).collect();
+        self.after_read();
+        Ok(Some((data, binary)))
+    }
+
+    /// A drained, ended connection closes the handle now.
+    fn after_read(&mut self) {
         if self.draining && self.buffer.is_empty() {
             self.draining = false;
             self.status = Status::Closed;
             self.events
                 .push_back(HandleEvent::StatusChange(Status::Closed));
         }
-        Ok(out)
     }
 
     /// `write(v...)`: only while `open`; each argument one message. While an ended
-    /// connection is drained (H3) writes are discarded, as on a socket whose peer is gone.
+    /// connection is drained writes are discarded, as on a socket whose peer is gone.
     pub fn write(&mut self, args: &[Value]) -> Result<(), HandleError> {
         if self.status != Status::Open {
             return Err(HandleError::Write(self.status));
@@ -374,6 +420,7 @@ impl<R: RandomSource> WsHandle<R> {
         self.status = Status::Closed;
         self.draining = false;
         self.buffer.clear();
+        self.messages.clear();
         self.session.close(now, close_code::NORMAL, "");
         self.pump();
         Ok(())

@@ -25,7 +25,7 @@ pub fn new_key(nonce: [u8; 16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(nonce)
 }
 
-/// CC:Tweaked's WebSocket URL checks (§6): no host → `ws://` is prefixed; the scheme must be
+/// CC:Tweaked's WebSocket URL checks: no host → `ws://` is prefixed; the scheme must be
 /// `ws` or `wss`.
 pub fn check_ws_url(s: &str) -> Result<Url, String> {
     let parsed = match Url::parse(s) {
@@ -108,7 +108,10 @@ impl ClientHandshake {
     pub fn feed(&mut self, data: &[u8]) -> Result<Option<(Headers, Vec<u8>)>, String> {
         let old = self.buf.len();
         self.buf.extend_from_slice(data);
-        let old = old - skip_leading_newlines(&mut self.buf).min(old);
+        let Ok(dropped) = skip_leading_newlines(&mut self.buf) else {
+            return Err("Invalid handshake response".into());
+        };
+        let old = old - dropped.min(old);
         if !has_head_end(&self.buf, old) {
             if self.buf.len() > WS_MAX_HANDSHAKE {
                 return Err("Handshake response is too large".into());
@@ -128,10 +131,11 @@ impl ClientHandshake {
         if head.code != 101 {
             return Err(format!(
                 "Invalid handshake response getStatus: {} {}",
-                head.code, head.reason
+                head.code,
+                head.reason()
             ));
         }
-        let h = &head.headers;
+        let h = &head.headers();
         if !header(h, "upgrade").is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"websocket"))
         {
             let v = String::from_utf8_lossy(header(h, "upgrade").unwrap_or(b"null"));
@@ -149,7 +153,7 @@ impl ClientHandshake {
             return Err("Invalid WebSocket Extension handshake".into());
         }
         let rest = self.buf.split_off(n);
-        Ok(Some((head.headers, rest)))
+        Ok(Some((head.headers(), rest)))
     }
 }
 
@@ -197,7 +201,10 @@ impl ServerHandshake {
     pub fn feed(&mut self, data: &[u8]) -> Option<ServerVerdict> {
         let old = self.buf.len();
         self.buf.extend_from_slice(data);
-        let old = old - skip_leading_newlines(&mut self.buf).min(old);
+        let Ok(dropped) = skip_leading_newlines(&mut self.buf) else {
+            return Some(reject(400, "Bad Request", ""));
+        };
+        let old = old - dropped.min(old);
         if !has_head_end(&self.buf, old) {
             return (self.buf.len() > WS_MAX_HANDSHAKE)
                 .then(|| reject(431, "Request Header Fields Too Large", ""));
@@ -210,8 +217,8 @@ impl ServerHandshake {
             }
             Err(_) => return Some(reject(400, "Bad Request", "")),
         };
-        let h = &head.headers;
-        if head.method != "GET" || head.version != 1 {
+        let h = &head.headers();
+        if head.method() != "GET" || head.version != 1 {
             return Some(reject(400, "Bad Request", ""));
         }
         if !header_has_token(h, "upgrade", "websocket")

@@ -14,7 +14,7 @@
 //! same transcript and trace.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -24,7 +24,8 @@ use mlua::{
 use modem_value::lua::{convert, HostValue, LuaHeap, Policy};
 use modem_value::{Duration, Instant, LuaStr, RandomSource, SplitMix64, Table, Value};
 use phoenix_netsim::{EventRecord, NodeId, World};
-use syscall_api::NetworkStack;
+use syscall_api::io::HandleId;
+use syscall_api::{registry, HandleKind, NetworkStack};
 
 const PRELUDE: &str = include_str!("prelude.lua");
 
@@ -279,8 +280,8 @@ const MAX_QUEUE: usize = 4096;
 struct Computer {
     lua: Lua,
     k_handle: Function,
-    k_event: Function,
-    k_kind: Function,
+    /// Method names per handle kind (`None`: a handle already gone), as Lua sequences.
+    method_names: BTreeMap<Option<HandleKind>, mlua::Table>,
     name: String,
     node: NodeId,
     shared: Rc<Shared>,
@@ -305,6 +306,10 @@ enum Stop {
 /// Every Lua computer of a run.
 pub struct LuaHost {
     computers: BTreeMap<NodeId, Computer>,
+    /// `(ready_at, node)` of every computer with work, so a run never scans them all.
+    ready: BTreeSet<(Instant, NodeId)>,
+    /// Non-daemon programs still running.
+    running: usize,
     timers: BTreeMap<(Instant, u64), (NodeId, u32, u64)>,
     timer_seq: u64,
     limits: Limits,
@@ -348,6 +353,8 @@ impl LuaHost {
     pub fn new(limits: Limits) -> Self {
         LuaHost {
             computers: BTreeMap::new(),
+            ready: BTreeSet::new(),
+            running: 0,
             timers: BTreeMap::new(),
             timer_seq: 0,
             limits,
@@ -389,12 +396,7 @@ impl LuaHost {
         });
         let k = install(&lua, &shared).map_err(lua_err)?;
         let get = |n: &str| k.get::<Function>(n).map_err(lua_err);
-        let (k_handle, k_event, k_kind, k_program) = (
-            get("handle")?,
-            get("event")?,
-            get("kind_of")?,
-            get("program")?,
-        );
+        let (k_handle, k_program) = (get("handle")?, get("program")?);
         let (main, err): (Option<Function>, Option<String>) = k_program
             .call((source, spec.path.as_str()))
             .map_err(lua_err)?;
@@ -420,6 +422,10 @@ impl LuaHost {
                 queue: VecDeque::new(),
             },
         );
+        if !spec.daemon {
+            self.running += 1;
+        }
+        self.ready.insert((Instant::ZERO, node));
         let outcome = Outcome {
             node: name.to_string(),
             spec,
@@ -432,8 +438,7 @@ impl LuaHost {
             Computer {
                 lua,
                 k_handle,
-                k_event,
-                k_kind,
+                method_names: BTreeMap::new(),
                 name: name.to_string(),
                 node,
                 shared,
@@ -455,31 +460,51 @@ impl LuaHost {
         self.computers.is_empty()
     }
 
-    /// Hands a world event to the process it is for (if it is a Lua process).
-    pub fn deliver(&mut self, ev: &EventRecord) {
+    /// Hands a world event to the process it is for (if it is a Lua process); a
+    /// `network_request`'s handle becomes a handle object.
+    pub fn deliver(&mut self, world: &World, ev: &EventRecord) {
         let Some(c) = self.computers.get_mut(&ev.node) else {
             return;
         };
         if !c.procs.contains_key(&ev.pid) {
             return;
         }
-        let params = match to_lua(&c.lua, &ev.params) {
-            Ok(p) => p,
-            Err(_) => return,
-        };
-        let Ok((name, params)) = c
-            .k_event
-            .call::<(mlua::Value, mlua::Value)>((ev.name, params))
-        else {
+        let Ok(params) = to_lua(&c.lua, &ev.params) else {
             return;
         };
+        if let (mlua::Value::Table(t), "network_request") = (&params, ev.name) {
+            if let Ok(Some(id)) = t.get::<Option<f64>>("handle") {
+                let Ok(h) = c.handle_object(world, id) else {
+                    return;
+                };
+                let _ = t.set("handle", h);
+            }
+        }
+        let Ok(name) = c.lua.create_string(ev.name) else {
+            return;
+        };
+        let name = mlua::Value::String(name);
+        let before = c.ready_at;
         c.push_event(ev.pid, name, params, ev.at);
+        let after = c.ready_at;
+        self.reindex(ev.node, before, after);
+    }
+
+    fn reindex(&mut self, node: NodeId, before: Option<Instant>, after: Option<Instant>) {
+        if before != after {
+            if let Some(t) = before {
+                self.ready.remove(&(t, node));
+            }
+            if let Some(t) = after {
+                self.ready.insert((t, node));
+            }
+        }
     }
 
     /// The earliest instant some program needs to run (a due timer or pending events).
     pub fn next_wake(&self) -> Option<Instant> {
         let t = self.timers.keys().next().map(|k| k.0);
-        let r = self.computers.values().filter_map(|c| c.ready_at).min();
+        let r = self.ready.iter().next().map(|k| k.0);
         [t, r].into_iter().flatten().min()
     }
 
@@ -490,9 +515,7 @@ impl LuaHost {
 
     /// Whether every non-daemon program has ended.
     pub fn finished(&self) -> bool {
-        self.computers
-            .values()
-            .all(|c| c.outcome.spec.daemon || c.outcome.ending != Ending::Running)
+        self.running == 0
     }
 
     /// Takes the transcript lines produced since the last call.
@@ -517,31 +540,63 @@ impl LuaHost {
                 c.timers.remove(&id);
                 let mut p = Table::with_capacity(1);
                 p.set("id", Value::from(id));
+                let before = c.ready_at;
                 if let (Ok(name), Ok(params)) = (
                     c.lua.create_string("timer"),
                     to_lua(&c.lua, &Value::Table(p)),
                 ) {
                     c.push_event(pid, mlua::Value::String(name), params, now);
                 }
+                let after = c.ready_at;
+                self.reindex(node, before, after);
             }
         }
         let due: Vec<NodeId> = self
-            .computers
-            .iter()
-            .filter(|(_, c)| c.ready_at.is_some_and(|t| t <= now))
-            .map(|(n, _)| *n)
+            .ready
+            .range(..=(now, NodeId::MAX))
+            .map(|(_, n)| *n)
             .collect();
         for node in due {
             let Some(mut c) = self.computers.remove(&node) else {
                 continue;
             };
+            let before = c.ready_at;
+            let was_running = !c.outcome.spec.daemon && c.outcome.ending == Ending::Running;
             c.run(world, self);
+            if was_running && c.outcome.ending != Ending::Running {
+                self.running -= 1;
+            }
+            let after = c.ready_at;
             self.computers.insert(node, c);
+            self.reindex(node, before, after);
         }
     }
 }
 
 impl Computer {
+    /// The handle object of handle `id`, with the methods the stack's registry gives its kind.
+    fn handle_object(&mut self, world: &World, id: f64) -> mlua::Result<mlua::Value> {
+        let kind = world
+            .computer(self.node)
+            .and_then(|c| c.handle_kind(HandleId(id as u64)));
+        let names = match self.method_names.get(&kind) {
+            Some(t) => t.clone(),
+            None => {
+                let t = match kind {
+                    Some(k) => self
+                        .lua
+                        .create_sequence_from(registry::methods_of(k).map(|m| m.name))?,
+                    None => self
+                        .lua
+                        .create_sequence_from(["status", "read", "write", "close"])?,
+                };
+                self.method_names.insert(kind, t.clone());
+                t
+            }
+        };
+        self.k_handle.call((id, names))
+    }
+
     fn push_event(&mut self, pid: u32, name: mlua::Value, params: mlua::Value, at: Instant) {
         let Some(p) = self.procs.get_mut(&pid) else {
             return;
@@ -918,11 +973,7 @@ impl Computer {
                 let mut out = self.results(&r)?.unwrap_or_default();
                 if name == "connect" {
                     if let Some(mlua::Value::Number(id)) = out.first().cloned() {
-                        let kind: mlua::Value = self
-                            .k_kind
-                            .call(args.first().cloned().unwrap_or(mlua::Value::Nil))
-                            .map_err(lua_err)?;
-                        out[0] = self.k_handle.call((id, kind)).map_err(lua_err)?;
+                        out[0] = self.handle_object(world, id).map_err(lua_err)?;
                     }
                 }
                 Ok(Some(out))

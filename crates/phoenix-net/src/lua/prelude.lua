@@ -23,18 +23,8 @@ local function do_syscall(name, ...)
   return yield("syscall", name, ...)
 end
 
--- Handle objects. Method sets follow the handle kinds of the stack (spec §10.11, §15, and the
--- HTTP server request of CraftOS-PC's `listen`).
-local COMMON = { "status", "read", "write", "close" }
-local METHODS = {
-  psp = { "localIP", "transfer" },
-  pdp = { "localIP", "transfer" },
-  rednet = {},
-  ws = {},
-  http = { "responseHeaders", "responseCode" },
-  request = { "method", "path", "requestHeaders", "setResponseCode", "setResponseHeader" },
-  listener = {},
-}
+-- Handle objects: a table {id = n} whose methods (named by the kernel from the stack's registry
+-- of the handle's kind) call the stack through `__handlecall`.
 local handle_mt = { __metatable = false }
 function handle_mt.__tostring(h)
   return "handle: " .. tostring(rawget(h, "id"))
@@ -59,16 +49,13 @@ local function method(id, name)
   end
 end
 
-function K.handle(id, kind)
+function K.handle(id, names)
   local h = handles[id]
   if h then
     return h
   end
   h = { id = id }
-  for _, m in ipairs(COMMON) do
-    h[m] = method(id, m)
-  end
-  for _, m in ipairs(METHODS[kind] or {}) do
+  for _, m in ipairs(names) do
     h[m] = method(id, m)
   end
   handles[id] = h
@@ -279,45 +266,6 @@ require = function(name)
 end
 
 _G.syscall = syscall
-
--- Turns an event's parameters into what a program sees: a `network_request`'s handle is the
--- handle object.
-function K.event(name, params)
-  if name == "network_request" and type(params) == "table" and type(params.handle) == "number" then
-    local uri = params.uri
-    local kind = "pdp"
-    if type(uri) == "string" then
-      kind = uri:match("^(%a+)") or "pdp"
-      if kind == "http" or kind == "https" then
-        kind = "request"
-      elseif kind == "wss" then
-        kind = "ws"
-      end
-    end
-    params.handle = K.handle(params.handle, kind)
-  end
-  return name, params
-end
-
--- The handle kind a `connect` URL or options table makes.
-function K.kind_of(options)
-  local url = options
-  if type(options) == "table" then
-    url = options.url
-  end
-  if type(url) ~= "string" then
-    return nil
-  end
-  local scheme = url:match("^(%a[%w+.-]*):") or ""
-  if scheme:sub(1, 6) == "rednet" then
-    return "rednet"
-  elseif scheme == "https" then
-    return "http"
-  elseif scheme == "wss" then
-    return "ws"
-  end
-  return scheme
-end
 
 -- Loads a program's main chunk (text only) with its arguments.
 function K.program(source, chunkname)

@@ -1,15 +1,15 @@
-//! Route tables (spec §8, Q-RT1..3).
+//! Route tables.
 //!
 //! Routes live in numbered tables. Table 0 is the system's: for each configured interface it
 //! holds exactly one `local` route for the interface subnet and one `broadcast` /32 route for
-//! its directed broadcast (Q-RT2), updated in place when the address changes. Programs add
+//! its directed broadcast, updated in place when the address changes. Programs add
 //! routes to tables ≥ 1; a table exists from its first `add`.
 //!
 //! Lookup is Phoenix's longest-prefix match across **all** tables; on equal prefix length the
-//! higher-numbered table wins, then the earlier-inserted entry (§8.3; table numbers only break
-//! ties, Q-RT1). Every change recompiles the tables into an [`LpmTable`] in exactly that
+//! higher-numbered table wins, then the earlier-inserted entry (table numbers only break
+//! ties). Every change recompiles the tables into an [`LpmTable`] in exactly that
 //! priority order, so [`RouteTables::lookup`] answers like [`RouteTables::lookup_linear`] (the
-//! literal §8.3 scan) for every address; a property test checks it.
+//! literal scan) for every address; a property test checks it.
 
 mod lpm;
 
@@ -129,7 +129,7 @@ pub struct RouteTables {
     tables: BTreeMap<u32, Vec<Route>>,
     /// The networks of each user table, for the `Route already exists` check.
     keys: BTreeMap<u32, BTreeSet<Ipv4Net>>,
-    /// Routes in §8.3 priority order (tables descending, insertion order); the LPM's values
+    /// Routes in lookup priority order (tables descending, insertion order); the LPM's values
     /// index this.
     compiled: Vec<Route>,
     lpm: LpmTable,
@@ -252,7 +252,7 @@ impl RouteTables {
 
     /// Sets (or with `None` removes) the two table-0 routes of `device` for the interface
     /// address `ip/prefix`: `local` on the subnet and `broadcast` on its directed broadcast.
-    /// Existing auto routes of the device are updated in place (Q-RT2).
+    /// Existing auto routes of the device are updated in place.
     pub fn set_auto_routes(&mut self, device: &Device, addr: Option<(Ipv4Addr, u8)>) {
         let t0 = self.tables.entry(0).or_default();
         let before = t0.len();
@@ -326,7 +326,7 @@ impl RouteTables {
         self.lpm = LpmTable::build(&prefixes);
     }
 
-    /// The best route for `dst` (§8.3), through the compiled trie. Never allocates.
+    /// The best route for `dst`, through the compiled trie. Never allocates.
     #[inline]
     pub fn lookup(&self, dst: Ipv4Addr) -> Option<&Route> {
         self.lpm
@@ -334,7 +334,7 @@ impl RouteTables {
             .and_then(|i| self.compiled.get(i as usize))
     }
 
-    /// The best route for `dst` among routes on `device` (Q-PSP14), with the §8.3 order.
+    /// The best route for `dst` among routes on `device`, in the same priority order.
     /// A linear scan: only used when a program pins a device.
     pub fn lookup_on_device(&self, dst: Ipv4Addr, device: &Device) -> Option<&Route> {
         let mut best: Option<&Route> = None;
@@ -349,7 +349,7 @@ impl RouteTables {
         best
     }
 
-    /// The literal §8.3 scan: tables from the highest number down, entries in insertion order,
+    /// The literal scan Phoenix does: tables from the highest number down, entries in insertion order,
     /// a later candidate replacing the best only with a strictly longer prefix. The reference
     /// [`RouteTables::lookup`] is tested against.
     pub fn lookup_linear(&self, dst: Ipv4Addr) -> Option<&Route> {
@@ -396,7 +396,7 @@ mod tests {
             net("127.255.255.255/32"),
             "broadcast route"
         );
-        // Changing the address updates in place instead of appending (Q-RT2).
+        // Changing the address updates in place instead of appending.
         t.set_auto_routes(&lo, Some((Ipv4Addr::new(127, 0, 0, 1), 16)));
         assert_eq!(t.list(0).unwrap().len(), 2);
         assert_eq!(t.list(0).unwrap()[0].net, net("127.0.0.0/16"));

@@ -15,7 +15,7 @@
 //!
 //! # Self-delivery
 //! A frame whose PLP destination is this computer (every packet on `/lo`, and packets to our
-//! own address on a modem, §5.2) is not transmitted: it goes into a loopback queue that is
+//! own address on a modem) is not transmitted: it goes into a loopback queue that is
 //! processed, as if received on the same interface, at the end of the same call (at most
 //! [`LOOPBACK_BUDGET`] frames per call; more make `poll_timeout` return "now").
 //!
@@ -71,7 +71,7 @@ pub const LOOPBACK_DEVICE: &str = "/lo";
 pub struct StackConfig {
     /// This computer's ID (`os.getComputerID()`).
     pub computer_id: ComputerId,
-    /// Router mode (Q-PIP1): forward packets for other addresses. Default off, as Phoenix.
+    /// Router mode: forward packets for other addresses. Default off, as Phoenix.
     pub forwarding: bool,
     /// Create the loopback interface `/lo` as `127.0.0.1/8`, up (as Phoenix boots). Default on.
     pub loopback: bool,
@@ -116,7 +116,7 @@ impl IpConfig {
 }
 
 /// The `info` argument of `ipconfig`: fields to change. Creating a configuration needs `ip`
-/// and `prefix`; `up` defaults to `true` on creation (creating opens channel 0, §15).
+/// and `prefix`; `up` defaults to `true` on creation (creating opens channel 0).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IpConfigChange {
     /// New address.
@@ -134,7 +134,7 @@ pub struct SendOptions {
     pub hops: u32,
     /// Queue a [`SendResult`] when the packet was sent or failed (PSP connect needs it).
     pub notify: bool,
-    /// Only use routes on this interface (Q-PSP14); otherwise `No route to host`.
+    /// Only use routes on this interface; otherwise `No route to host`.
     pub device: Option<Device>,
 }
 
@@ -167,7 +167,7 @@ impl Interface {
 enum Origin {
     /// Our own send: local `unreachable` event (+ [`SendResult`] if asked).
     Local(Option<SendId>),
-    /// Forwarded for `source`: `unreachable` back over the wire (Q-MCP2) unless the packet is
+    /// Forwarded for `source`: `unreachable` back over the wire unless the packet is
     /// itself an MCP error.
     Forwarded,
 }
@@ -284,7 +284,7 @@ impl<R: RandomSource> PipStack<R> {
         &self.stats
     }
 
-    /// Router mode (Q-PIP1).
+    /// Router mode.
     pub fn forwarding(&self) -> bool {
         self.forwarding
     }
@@ -379,7 +379,7 @@ impl<R: RandomSource> PipStack<R> {
         Ok(())
     }
 
-    /// The configuration of `device` (`ipconfig(device)`), `None` if never configured (Q-IP2).
+    /// The configuration of `device` (`ipconfig(device)`), `None` if never configured.
     pub fn ipconfig_get(&self, device: &str) -> Result<Option<IpConfig>, ConfigError> {
         let idx = self.iface_index(device).ok_or(ConfigError::NoSuchDevice)?;
         Ok(self.ifaces[idx].config)
@@ -388,9 +388,9 @@ impl<R: RandomSource> PipStack<R> {
     /// `ipconfig(device, info)`: creates or changes the configuration and returns it.
     ///
     /// Effects: channel 0 is opened when the interface becomes up and closed when it goes
-    /// down (§1.2); the table-0 routes follow the address (Q-RT2); the ARP self entry moves to
-    /// the new address (§6.4); a collision probe is sent when an up interface gets an address
-    /// or an addressed interface comes up (Q-ARP2).
+    /// down; the table-0 routes follow the address; the ARP self entry moves to
+    /// the new address; a collision probe is sent when an up interface gets an address
+    /// or an addressed interface comes up.
     pub fn ipconfig(
         &mut self,
         device: &str,
@@ -503,7 +503,7 @@ impl<R: RandomSource> PipStack<R> {
 
     /// `routedel`: removes the route for `net` from `table` (≥ 1). A missing route is not an
     /// error; a missing table is (`Route table does not exist`). Use
-    /// [`addr::parse_cidr`](crate::addr::parse_cidr) for Q-RT3's `a.b.c.d/n` form.
+    /// [`addr::parse_cidr`](crate::addr::parse_cidr) for the `a.b.c.d/n` form.
     pub fn route_remove(&mut self, table: u32, net: Ipv4Net) -> Result<(), ConfigError> {
         self.routes.remove(table, net)
     }
@@ -513,7 +513,7 @@ impl<R: RandomSource> PipStack<R> {
         self.routes.list_value(table)
     }
 
-    /// `arplist(device)`: the usable entries (empty for the loopback interface, §6.4).
+    /// `arplist(device)`: the usable entries (empty for the loopback interface).
     pub fn arp_list(&self, device: &str) -> Result<Vec<(Ipv4Addr, ComputerId)>, ConfigError> {
         let idx = self.iface_index(device).ok_or(ConfigError::NoSuchDevice)?;
         let iface = &self.ifaces[idx];
@@ -538,7 +538,7 @@ impl<R: RandomSource> PipStack<R> {
         Ok(Value::Table(t))
     }
 
-    /// `arpset(device, ip, id)`; `None` removes the entry (Q-ARP3). A no-op on the loopback
+    /// `arpset(device, ip, id)`; `None` removes the entry. A no-op on the loopback
     /// interface, where every address is this computer. Packets waiting for `ip` are sent.
     pub fn arp_set(
         &mut self,
@@ -633,7 +633,7 @@ impl<R: RandomSource> PipStack<R> {
     }
 
     /// Whether `dst` is addressed to interface `idx`: its address, its directed broadcast, or
-    /// the limited broadcast (Q-PIP2).
+    /// the limited broadcast.
     fn is_local_on(&self, idx: usize, dst: Ipv4Addr) -> bool {
         self.ifaces
             .get(idx)

@@ -33,7 +33,7 @@ pub struct ChannelChange {
 }
 
 /// A transport payload (`socket` or `datagram`) addressed to this computer, with the context
-/// the transports need (spec §7.4 step 6).
+/// the transports need.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delivery {
     /// The interface it arrived on.
@@ -62,8 +62,8 @@ impl Delivery {
 /// Something for `netevent` subscribers and the transports.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NetEvent {
-    /// An MCP message received, or synthesized locally (then `sender` is `None`, Q-PIP5).
-    /// Hosts give it to `netevent` processes and to PSP sockets in `syn-sent` (§9.3).
+    /// An MCP message received, or synthesized locally (then `sender` is `None`).
+    /// Hosts give it to `netevent` processes and to PSP sockets in `syn-sent`.
     Control {
         /// The source IP of the carrying packet; `None` for a locally synthesized message.
         sender: Option<Ipv4Addr>,
@@ -78,7 +78,7 @@ pub enum NetEvent {
         /// The raw packet table.
         packet: Value,
     },
-    /// Another computer claims one of our addresses (Q-ARP2); the configuration is kept.
+    /// Another computer claims one of our addresses; the configuration is kept.
     AddressCollision {
         /// The interface.
         device: Device,
@@ -90,7 +90,7 @@ pub enum NetEvent {
 }
 
 impl NetEvent {
-    /// The `network_event` parameter table Phoenix gives `netevent` processes (§16), or nil
+    /// The `network_event` parameter table Phoenix gives `netevent` processes, or nil
     /// for events Phoenix has no shape for ([`NetEvent::AddressCollision`]).
     pub fn to_value(&self) -> Value {
         match self {

@@ -1,4 +1,4 @@
-//! Receiving (spec §5.3, §6.3, §7.4, §9.2) and router forwarding (Q-PIP1, Q-MCP2).
+//! Receiving and router forwarding.
 
 use core::net::Ipv4Addr;
 
@@ -73,7 +73,7 @@ impl<R: RandomSource> PipStack<R> {
         let packet = match PipPacket::decode(&raw_value) {
             Ok(p) => p,
             Err(e) => {
-                // Not a PIP packet at all (§5.3 step 4) vs. a broken one.
+                // Not a PIP packet at all vs. a broken one.
                 if matches!(e.field(), "type" | "PhoenixNetworking") {
                     self.stats.drop_unknown_type += 1;
                 } else {
@@ -157,7 +157,7 @@ impl<R: RandomSource> PipStack<R> {
         }
     }
 
-    /// MCP on receipt (§9.2): every message goes to subscribers; `ping` is answered with a
+    /// MCP on receipt: every message goes to subscribers; `ping` is answered with a
     /// `pong` carrying the whole received packet.
     fn receive_control(&mut self, raw: Table, packet: PipPacket) {
         let Ok(message) = ControlMessage::decode(&Value::Table(packet.payload.clone())) else {
@@ -177,7 +177,7 @@ impl<R: RandomSource> PipStack<R> {
         );
     }
 
-    /// ARP on receipt (§6.3): answer rule, collision report (Q-ARP2), learning rule.
+    /// ARP on receipt: answer rule, collision report, learning rule.
     fn receive_arp(&mut self, idx: usize, cfg: IpConfig, msg: &Value) {
         if self.ifaces[idx].loopback {
             self.stats.drop_unknown_type += 1;
@@ -222,8 +222,8 @@ impl<R: RandomSource> PipStack<R> {
         }
     }
 
-    /// Router forwarding (Q-PIP1): decrement `hopsLeft`, keep `messageID`, `source` and
-    /// `destination` (and any other field), route with §7.3 without re-stamping the source.
+    /// Router forwarding: decrement `hopsLeft`, keep `messageID`, `source` and
+    /// `destination` (and any other field), route as a sent packet without re-stamping the source.
     /// The modem channels are kept: they are the transport ports.
     fn forward(&mut self, mut raw: Table, packet: PipPacket, channel: u16, reply: u16) {
         if packet.hops_left <= 1 {

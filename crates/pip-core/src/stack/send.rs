@@ -1,4 +1,4 @@
-//! Sending (spec §7.3, §6.5): route lookup, the action of the route, ARP resolution with a
+//! Sending: route lookup, the action of the route, ARP resolution with a
 //! bounded queue of waiting packets, and failure reports.
 
 use core::net::Ipv4Addr;
@@ -44,8 +44,8 @@ pub(super) fn is_mcp_error_packet(packet: &Table) -> bool {
 }
 
 impl<R: RandomSource> PipStack<R> {
-    /// Sends `payload` (a `socket`, `datagram` or `control` table) to `dst` in a new PIP packet
-    /// (§7.3), on modem channel `out_port` with reply channel `in_port` (0/0 for portless
+    /// Sends `payload` (a `socket`, `datagram` or `control` table) to `dst` in a new PIP packet,
+    /// on modem channel `out_port` with reply channel `in_port` (0/0 for portless
     /// traffic). Failures are reported as a local MCP `unreachable` event and, with
     /// [`SendOptions::notify`], as a [`SendResult`].
     pub fn send(
@@ -73,7 +73,7 @@ impl<R: RandomSource> PipStack<R> {
     }
 
     /// `netcontrol(ip, type, err, hops)`: sends an MCP message with no payload; `hops` sets
-    /// `hopsLeft` (Q-MCP1). Root checks belong to the syscall layer.
+    /// `hopsLeft`. Root checks belong to the syscall layer.
     pub fn netcontrol(
         &mut self,
         now: Instant,
@@ -126,7 +126,7 @@ impl<R: RandomSource> PipStack<R> {
         self.dispatch(route, packet, dst, 0, 0, Origin::Local(None), true);
     }
 
-    /// Carries out the route's action for `packet` (§7.3 step 4). `stamp_source` sets the
+    /// Carries out the route's action for `packet`. `stamp_source` sets the
     /// packet's `source` to the outgoing interface address (own packets; routers keep it).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn dispatch(
@@ -260,8 +260,8 @@ impl<R: RandomSource> PipStack<R> {
         self.fail(q.origin, q.packet, error);
     }
 
-    /// Reports a packet that cannot be sent: locally for our own packets (§9.3, Q-PIP5), back
-    /// to the source for forwarded ones (Q-MCP2).
+    /// Reports a packet that cannot be sent: locally for our own packets, back
+    /// to the source for forwarded ones.
     fn fail(&mut self, origin: Origin, packet: Table, error: &'static str) {
         match origin {
             Origin::Local(notify) => {
@@ -317,7 +317,7 @@ impl<R: RandomSource> PipStack<R> {
     }
 
     /// Wraps `packet` in a PLP frame to `dest` (None = link broadcast) and transmits it, or
-    /// self-delivers it when `dest` is this computer (§5.2).
+    /// self-delivers it when `dest` is this computer.
     pub(super) fn emit_link(
         &mut self,
         idx: usize,

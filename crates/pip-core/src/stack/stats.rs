@@ -12,7 +12,7 @@ pub struct Stats {
     pub drop_interface_down: u64,
     /// Dropped: not a Phoenix table (`PhoenixNetworking` falsy or `type` not a string).
     pub drop_not_phoenix: u64,
-    /// Dropped: a Phoenix table whose top-level `type` is not `link` or `arp` (Q-LNK2).
+    /// Dropped: a Phoenix table whose top-level `type` is not `link` or `arp`.
     pub drop_bad_top_level_type: u64,
     /// Dropped: a field missing, of the wrong type or invalid.
     pub drop_malformed: u64,

@@ -1,4 +1,4 @@
-//! ARP messages (`type = "arp"`, spec §6.1). They are top-level modem messages on channel 0,
+//! ARP messages (`type = "arp"`). They are top-level modem messages on channel 0,
 //! not wrapped in PLP, and carry no `payload`.
 
 use core::net::Ipv4Addr;
@@ -50,7 +50,7 @@ impl ArpMessage {
         }
     }
 
-    /// The sender's IP, if it gave one (what receivers learn, §6.3 rule 2).
+    /// The sender's IP, if it gave one (what receivers learn).
     pub fn source_ip(&self) -> Option<Ipv4Addr> {
         match self {
             ArpMessage::Request(r) => r.source_ip,

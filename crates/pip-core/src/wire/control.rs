@@ -1,4 +1,4 @@
-//! MCP messages (`type = "control"`, spec §9), carried inside PIP packets.
+//! MCP messages (`type = "control"`), carried inside PIP packets.
 
 use modem_value::{DecodeError, LuaStr, Table, Value, WireMessage};
 
@@ -51,7 +51,7 @@ impl MessageType {
 
 /// An MCP message.
 ///
-/// Compatibility note (Q-MCP1): Phoenix 0.0.9's `netcontrol` with a 4th argument puts that
+/// Compatibility note: Phoenix 0.0.9's `netcontrol` with a 4th argument puts that
 /// number into `payload`. Such a numeric `payload` decodes as absent; any other non-table
 /// `payload` is an error.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,4 +1,4 @@
-//! PIP packets (`type = "internet"`, spec §7.1), carried in PLP frames.
+//! PIP packets (`type = "internet"`), carried in PLP frames.
 
 use core::cmp::Ordering;
 use core::net::Ipv4Addr;

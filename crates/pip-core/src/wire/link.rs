@@ -1,4 +1,4 @@
-//! PLP frames (`type = "link"`, spec §5).
+//! PLP frames (`type = "link"`).
 
 use modem_value::{DecodeError, Table, Value, WireMessage};
 
@@ -7,7 +7,7 @@ use super::{check_scanned_envelope, envelope, id_from, opt_id, scan_link, Comput
 /// A Phoenix Link Protocol frame: the top-level modem message carrying a PIP packet.
 ///
 /// A missing `destination` is a link broadcast, addressed to every computer on the modem
-/// network. Phoenix 0.0.9 receivers drop such frames; following Q-LNK1 this crate accepts them
+/// network. Phoenix 0.0.9 receivers drop such frames; this crate accepts them
 /// (and still sends them the same way, for the `broadcast` route action).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkFrame {

@@ -2,7 +2,7 @@
 //! messages ([`control`]).
 //!
 //! Every type implements [`WireMessage`]: `decode` is strict (required fields present with the
-//! types of the spec's tables, IP strings valid per §2.1 + Q-IP1, computer IDs non-negative
+//! types of the spec's tables, IP strings in Phoenix's forms with every part in range, computer IDs non-negative
 //! integers) and never panics; `encode` writes exactly the spec's shape with
 //! `PhoenixNetworking = true`. Fields a message does not define are ignored on decode and never
 //! written. Payloads the layer does not interpret stay [`Table`]s.
@@ -40,7 +40,7 @@ pub const TYPE_SOCKET: &str = "socket";
 /// `type` of a PDP datagram (interpreted by `psp-proto`).
 pub const TYPE_DATAGRAM: &str = "datagram";
 
-/// A top-level modem message the stack understands: only `link` and `arp` (Q-LNK2).
+/// A top-level modem message the stack understands: only `link` and `arp`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Frame {
     /// A PLP frame.
@@ -172,7 +172,7 @@ pub(crate) fn check_scanned_envelope(
     }
 }
 
-/// Checks the common envelope (spec §3) of a message of type `ty`: a table whose
+/// Checks the common envelope of a message of type `ty`: a table whose
 /// `PhoenixNetworking` is truthy and whose `type` is `ty`. Every Phoenix wire type of the
 /// workspace (here and in psp-proto) starts its decode with it.
 pub fn check_envelope(value: &Value, ty: &'static str) -> Result<(), DecodeError> {

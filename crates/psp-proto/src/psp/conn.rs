@@ -1,5 +1,5 @@
 //! One PSP connection: sequence bookkeeping, the retransmission queue, the receive side and
-//! every transition of spec §10.4–§10.9 with the proposals of §19.
+//! every transition of Phoenix's machine, with this project's wire-compatible fixes.
 //!
 //! The endpoint ([`super::PspEndpoint`]) owns the tables (demultiplexing, listeners, channel
 //! holds); a connection only changes itself and pushes segments and events into [`Outputs`].
@@ -28,14 +28,14 @@ pub(crate) struct Sent {
 
 impl Sent {
     /// ACK-only messages at the tail of the queue are never re-sent: a lost one leaves no gap
-    /// until a later message follows it, and then it is re-sent with that message (Q-PSP1 a).
+    /// until a later message follows it, and then it is re-sent with that message.
     fn carries_something(&self) -> bool {
         self.payload.is_some() || self.fin
     }
 }
 
 /// Where an accepted connection came from, to restore the listen record if the handshake
-/// fails (Q-PSP5).
+/// fails.
 #[derive(Clone, Debug)]
 pub(crate) struct Origin {
     pub uri: String,
@@ -77,7 +77,7 @@ pub(crate) struct Conn<I> {
     snd_acked: u64,
     /// Next sequence to use (`sendSeqNext`).
     snd_nxt: u64,
-    /// The peer's window in messages (Q-PSP7), at least 1.
+    /// The peer's window in messages, at least 1.
     peer_window: u64,
     rtx: VecDeque<Sent>,
     pending: VecDeque<LuaStr>,
@@ -105,14 +105,14 @@ pub(crate) struct Conn<I> {
     hs_ack_seq: Option<u64>,
 }
 
-/// The peer's advertised window as we honour it (Q-PSP7): at least 1 (a zero window would stall
+/// The peer's advertised window as we honour it: at least 1 (a zero window would stall
 /// the connection for good, as PSP has no window probes) and at most our own 256 (no Phoenix
 /// peer advertises more, and it bounds what a peer can make us keep in flight).
 fn usable_window(w: u64) -> u64 {
     w.clamp(1, WINDOW)
 }
 
-/// Initial sequence number: `floor(random() * 2^40)` (spec §2.4).
+/// Initial sequence number: `floor(random() * 2^40)`.
 pub(crate) fn initial_sequence(rng: &mut impl modem_value::RandomSource) -> u64 {
     (rng.unit_f64() * (1u64 << 40) as f64) as u64
 }
@@ -165,7 +165,7 @@ impl<I: Clone> Conn<I> {
         }
     }
 
-    /// A client socket in syn-sent; its SYN is emitted here (§10.4 steps 3–4).
+    /// A client socket in syn-sent; its SYN is emitted here.
     #[allow(clippy::too_many_arguments)]
     pub fn connect(
         now: Instant,
@@ -183,7 +183,7 @@ impl<I: Clone> Conn<I> {
         c
     }
 
-    /// A server socket in syn-received, answering `syn` with a SYN-ACK (§10.5).
+    /// A server socket in syn-received, answering `syn` with a SYN-ACK.
     #[allow(clippy::too_many_arguments)]
     pub fn accept(
         now: Instant,
@@ -316,7 +316,7 @@ impl<I: Clone> Conn<I> {
     }
 
     /// Re-sends every unacknowledged message up to the last one carrying payload or FIN, with
-    /// the current acknowledgement (§10.9 a, Q-PSP1 a, Q-PSP3).
+    /// the current acknowledgement.
     fn retransmit(&mut self, out: &mut Outputs<I>) {
         let Some(last) = self.rtx.iter().rposition(Sent::carries_something) else {
             return;
@@ -336,7 +336,7 @@ impl<I: Clone> Conn<I> {
 
     // ----- state changes ----------------------------------------------------------------
 
-    /// → error with `msg`, and the event (Q-EV2: it carries the message).
+    /// → error with `msg`, and the event, which carries the message.
     pub fn fail(&mut self, msg: &str, out: &mut Outputs<I>) {
         self.state = State::Error;
         self.error = Some(String::from(msg));
@@ -389,13 +389,13 @@ impl<I: Clone> Conn<I> {
         Ok(())
     }
 
-    /// `close()` on a connection (§10.8).
+    /// `close()` on a connection.
     pub fn close(&mut self, now: Instant, out: &mut Outputs<I>) -> Result<(), crate::PspError> {
         match self.state {
             State::FinWait | State::Closing | State::Closed => Ok(()),
             State::SynSent => {
                 // Not Phoenix's FIN into the void: tell a server that may hold a half-open
-                // connection for us to restore its listener (Q-PSP5), then forget the socket.
+                // connection for us to restore its listener, then forget the socket.
                 self.emit(out, Segment::rst(self.snd_nxt, None));
                 self.state = State::Closed;
                 self.stop_timers();
@@ -412,7 +412,7 @@ impl<I: Clone> Conn<I> {
         }
     }
 
-    /// The PIP layer reports where the SYN left (§10.4 step 5).
+    /// The PIP layer reports where the SYN left.
     pub fn syn_left(&mut self, now: Instant, iface: I) {
         self.syn_left = true;
         self.iface = Some(iface);
@@ -502,7 +502,7 @@ impl<I: Clone> Conn<I> {
                     if self.state == State::TimeWait && seg.fin {
                         self.deadline = Some(now + TIME_WAIT);
                     }
-                    // Re-ACK with the last in-order sequence (Q-PSP2), coalesced: every
+                    // Re-ACK with the last in-order sequence, coalesced: every
                     // duplicate of one retransmission round shares one ACK.
                     self.ack_due = Some(now);
                 }
@@ -592,7 +592,7 @@ impl<I: Clone> Conn<I> {
                     } else if self.deadline.is_none() {
                         // Our FIN is acknowledged but the peer's FIN has not come (a re-ACK of a
                         // re-sent FIN, or a TCP-style peer). Phoenix 0.0.9 answers with RST and
-                        // errors; with re-sent FINs (Q-PSP3) and consistent re-ACKs (Q-PSP2) that
+                        // errors; with re-sent FINs and consistent re-ACKs that
                         // would break clean closes, so wait a bounded time for the FIN instead.
                         self.deadline = Some(now + FIN_WAIT_2_TIMEOUT);
                     }
@@ -744,7 +744,7 @@ impl<I: Clone> Conn<I> {
         self.ooo.values().any(|s| s.fin)
     }
 
-    /// Q-PSP1 (b): skip a missing sequence that can only be a Phoenix peer's lost ACK-only.
+    /// Skips a missing sequence that can only be a Phoenix peer's lost ACK-only.
     fn maybe_skip_gap(&mut self, now: Instant, cfg: &PspConfig, out: &mut Outputs<I>) {
         if !cfg.skip_stalled_gaps || self.state != State::Connected {
             return;
@@ -834,7 +834,7 @@ impl<I: Clone> Conn<I> {
                     self.deadline = Some(now + SYN_RECEIVED_RETRY);
                 }
                 State::TimeWait => {
-                    // Q-PSP4: reaped after 10 s; the program saw `closed` already.
+                    // Reaped after 10 s; the program saw `closed` already.
                     self.state = State::Closed;
                     self.stop_timers();
                     return;
@@ -857,7 +857,7 @@ impl<I: Clone> Conn<I> {
             match first {
                 None => {}
                 Some(true) if fin_only => {
-                    // Only our FIN is outstanding (Q-PSP3). While messages before it are
+                    // Only our FIN is outstanding. While messages before it are
                     // unacknowledged the peer may not have reached it yet: the ordinary round
                     // limit (and error) applies instead.
                     if self.fin_resends >= MAX_FIN_RESENDS {

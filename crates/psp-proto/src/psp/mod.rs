@@ -37,7 +37,7 @@ impl<I> Default for Outputs<I> {
     }
 }
 
-/// A listen record (§10.5).
+/// A listen record.
 #[derive(Debug)]
 struct Listener<I> {
     id: HandleId,
@@ -124,7 +124,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
 
     // ----- program calls --------------------------------------------------------------
 
-    /// `connect("psp://ip:port")` (§10.4): picks an ephemeral port, sends the SYN and returns
+    /// `connect("psp://ip:port")`: picks an ephemeral port, sends the SYN and returns
     /// the local port. The socket is `connecting` until the SYN-ACK. Report where the SYN left
     /// with [`handle_syn_sent`](Self::handle_syn_sent).
     pub fn connect(
@@ -153,7 +153,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         Ok(local)
     }
 
-    /// `listen("psp://ip:port")` (§10.5): one listen record on `port`, accepting one
+    /// `listen("psp://ip:port")`: one listen record on `port`, accepting one
     /// connection. `interfaces` are the configured, up interfaces whose IP is `ip` (all of them
     /// for `0.0.0.0`); the port is opened on each. `uri` is kept for `network_request`.
     pub fn listen(
@@ -193,8 +193,8 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         Ok(())
     }
 
-    /// `unlisten` (§15 #3): drops the listen record of `port` and releases its channels; an
-    /// idle port is a silent no-op (Q-PSP11). Existing connections stay; a half-open one will no
+    /// `unlisten`: drops the listen record of `port` and releases its channels; an
+    /// idle port is a silent no-op. Existing connections stay; a half-open one will no
     /// longer restore the listener. Returns the listener's id, if there was one.
     pub fn unlisten(&mut self, port: u16) -> Option<HandleId> {
         for c in self.conns.values_mut() {
@@ -215,13 +215,13 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
     }
 
     /// `write(data)`: one DATA message (each argument of the program's `write` is one call).
-    /// Sent at once if the peer's window allows, else queued (Q-PSP7).
+    /// Sent at once if the peer's window allows, else queued.
     pub fn write(&mut self, now: Instant, id: HandleId, data: LuaStr) -> Result<(), PspError> {
         let c = self.conns.get_mut(&id).ok_or(PspError::NoSuchSocket)?;
         c.write(now, data, &mut self.out)
     }
 
-    /// `close()` (§10.8). On a listen record it unlistens. On a connection it sends our FIN
+    /// `close()`. On a listen record it unlistens. On a connection it sends our FIN
     /// after any queued writes (fin-wait); in syn-sent it resets the attempt; in
     /// close-wait/time-wait/error it fails with `attempt to close a <state> handle`.
     pub fn close(&mut self, now: Instant, id: HandleId) -> Result<(), PspError> {
@@ -256,7 +256,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         self.conns.get_mut(&id).map(|c| &mut c.buffer)
     }
 
-    /// `status()` (§10.10): the status and, in the error state, the message.
+    /// `status()`: the status and, in the error state, the message.
     pub fn status(&self, id: HandleId) -> Option<(HandleStatus, Option<&str>)> {
         if self.listeners.values().any(|l| l.id == id) {
             return Some((HandleStatus::Connecting, None));
@@ -341,7 +341,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
 
     /// The PIP send of connection `id`'s SYN completed on `result = Ok(interface)` (the port is
     /// then opened there and the 5 s connect deadline starts), or failed with `Err(message)`
-    /// (the socket fails with that message and an event, Q-EV3).
+    /// (the socket fails with that message and an event).
     pub fn handle_syn_sent(&mut self, now: Instant, id: HandleId, result: Result<I, &str>) {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
@@ -392,7 +392,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         }
     }
 
-    /// The forced purge of §10.9: every time-wait socket is closed now (the host calls this when
+    /// The forced purge Phoenix runs when a modem is out of channels: every time-wait socket is closed now (the host calls this when
     /// opening a channel failed, before retrying). Returns how many were reaped.
     pub fn reap_time_wait(&mut self) -> usize {
         let ids: Vec<HandleId> = self
@@ -410,9 +410,9 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         ids.len()
     }
 
-    /// An MCP control message (§9.3). Only an `unreachable` or `timeout` whose offending packet
+    /// An MCP control message. Only an `unreachable` or `timeout` whose offending packet
     /// was addressed to a connecting socket's remote IP fails that socket (with the message's
-    /// error text and an event, Q-EV3); `ping`/`pong` never touch a socket.
+    /// error text and an event); `ping`/`pong` never touch a socket.
     pub fn handle_control(&mut self, report: &ControlReport) {
         let default = match report.kind {
             ControlKind::Unreachable => "Destination unreachable",
@@ -451,7 +451,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         Ok(())
     }
 
-    /// A received, decoded segment with its PIP context (§10.5–§10.7). `rng` supplies the
+    /// A received, decoded segment with its PIP context. `rng` supplies the
     /// initial sequence number when a SYN reaches a listener.
     pub fn handle_segment(
         &mut self,
@@ -484,7 +484,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         }
     }
 
-    /// §10.6: RST to a segment no socket wants; never to a RST (two hosts without sockets would
+    /// RST to a segment no socket wants; never to a RST (two hosts without sockets would
     /// otherwise bounce RSTs forever). Stateless, so a flood costs no memory.
     fn reply_unknown(&mut self, ctx: &SegmentContext<I>, seg: &Segment) {
         if seg.reset {
@@ -575,7 +575,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             let restorable = c.origin.as_ref().is_some_and(|o| o.restore)
                 && !self.listeners.contains_key(&c.local_port);
             if restorable {
-                // Q-PSP5 (extended to the handshake's other failures): the half-open connection
+                // A failed handshake (RST, timeout or a bad ACK): the half-open connection
                 // disappears and the listen record is back, with its id, URI and channels. The
                 // program never saw this id, so no event is raised.
                 if let Some(mut c) = self.conns.remove(&id) {

@@ -1,4 +1,4 @@
-//! The states of a PSP socket (spec §10.10).
+//! The states of a PSP socket.
 
 /// The state of a PSP socket, named as Phoenix names it in its error messages
 /// (`attempt to write to a fin-wait handle`).
@@ -44,7 +44,7 @@ impl State {
     }
 
     /// Whether the handshake is done and the socket is not yet finished: segments are
-    /// processed by the synchronized path (§10.7).
+    /// processed by the synchronized path.
     pub(crate) const fn is_synchronized(self) -> bool {
         matches!(
             self,

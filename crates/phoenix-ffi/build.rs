@@ -1,0 +1,27 @@
+//! Writes `phoenix.pc` next to the built library (`target/<profile>/phoenix.pc`), so a C or C++
+//! build finds the header and the library of this build with
+//! `PKG_CONFIG_PATH=target/<profile> pkg-config --cflags --libs phoenix`.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out.
+    let Some(profile_dir) = out.ancestors().nth(3).map(Path::to_path_buf) else {
+        return;
+    };
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let pc = format!(
+        "libdir={}\nincludedir={}\n\nName: phoenix\nDescription: {}\nVersion: {}\n\
+         Libs: -L${{libdir}} -lphoenix_ffi\nCflags: -I${{includedir}}\n",
+        profile_dir.display(),
+        manifest.join("include").display(),
+        std::env::var("CARGO_PKG_DESCRIPTION").unwrap_or_default(),
+        std::env::var("CARGO_PKG_VERSION").unwrap_or_default(),
+    );
+    // A read-only or unusual target directory only costs the convenience file.
+    if let Err(e) = std::fs::write(profile_dir.join("phoenix.pc"), pc) {
+        println!("cargo:warning=phoenix.pc not written: {e}");
+    }
+}

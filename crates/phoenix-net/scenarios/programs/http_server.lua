@@ -1,0 +1,1 @@
+../../../../scenarios/programs/http_server.lua

@@ -1,0 +1,1 @@
+../../../../../scenarios/programs/lib/bytes.lua

@@ -1,0 +1,1 @@
+../../../../scenarios/programs/name_lookup.lua

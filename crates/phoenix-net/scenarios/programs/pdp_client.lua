@@ -1,0 +1,1 @@
+../../../../scenarios/programs/pdp_client.lua

@@ -1,0 +1,1 @@
+../../../../scenarios/programs/psp_client.lua

@@ -1,0 +1,1 @@
+../../../../scenarios/programs/rednet_chat.lua

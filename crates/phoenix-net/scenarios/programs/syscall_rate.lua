@@ -1,0 +1,1 @@
+../../../../scenarios/programs/syscall_rate.lua
