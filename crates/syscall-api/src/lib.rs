@@ -65,6 +65,7 @@ pub use io::{
 };
 pub use registry::HandleKind;
 pub use syscalls::ConnectOptions;
+pub use typed::CloseReason;
 pub use web::MAX_TCP;
 
 pub use handle_fsm::http::Encoding;

@@ -12,6 +12,15 @@ use modem_value::{Instant, Value};
 use crate::io::{HandleId, Pid, Status};
 use crate::{Computer, NetworkStack, SyscallError};
 
+/// How a WebSocket connection ended ([`Computer::close_reason`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseReason {
+    /// The close code, when there was one.
+    pub code: Option<u16>,
+    /// The reason text, when there was one.
+    pub reason: Option<String>,
+}
+
 fn mode_value(mode: Mode) -> Value {
     match mode {
         Mode::All => Value::from_static("*a"),
@@ -222,5 +231,77 @@ impl Computer {
             &[name.into(), value.into()],
         )
         .map(drop)
+    }
+
+    /// `readMessage()` (WebSocket): the next whole message and whether it was binary, or
+    /// `None` when none is buffered.
+    pub fn read_message(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        id: HandleId,
+    ) -> Result<Option<(Vec<u8>, bool)>, SyscallError> {
+        let v = self.call(now, pid, id, "readMessage", &[])?;
+        let binary = matches!(v.get(1), Some(Value::Bool(true)));
+        Ok(v.first()
+            .and_then(Value::as_str)
+            .map(|s| (s.as_bytes().to_vec(), binary)))
+    }
+
+    /// `closeReason()` (WebSocket): how the connection ended, as the close code and reason
+    /// (each absent when the peer gave none); `None` while open or after a local `close()`.
+    pub fn close_reason(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        id: HandleId,
+    ) -> Result<Option<CloseReason>, SyscallError> {
+        let v = self.call(now, pid, id, "closeReason", &[])?;
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let code = v.first().and_then(Value::as_num).map(|c| c as u16);
+        let reason = v
+            .get(1)
+            .and_then(Value::as_str)
+            .map(|s| s.to_string_lossy());
+        Ok(Some(CloseReason { code, reason }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ComputerConfig, ConnectOptions};
+    use modem_value::SplitMix64;
+
+    /// The typed methods give what the Lua-valued ones give, converted: a WebSocket still
+    /// connecting refuses reads with the handle's text and has no close reason yet.
+    #[test]
+    fn typed_methods_follow_the_lua_ones() {
+        let mut c = Computer::new(ComputerConfig::new(1, &["/top"]), &mut SplitMix64::new(3));
+        let now = Instant::ZERO;
+        let ws = c
+            .connect(now, 1, &ConnectOptions::new("ws://example.com/"))
+            .unwrap();
+        assert_eq!(c.status(now, 1, ws).unwrap(), (Status::Connecting, None));
+        assert_eq!(
+            c.read_message(now, 1, ws).unwrap_err().to_string(),
+            "attempt to read from a connecting handle"
+        );
+        assert_eq!(c.close_reason(now, 1, ws).unwrap(), None);
+        // Another process that is not a descendant does not see the handle.
+        assert_eq!(
+            c.status(now, 2, ws).unwrap_err().to_string(),
+            "No such socket"
+        );
+        let http = c
+            .connect(now, 1, &ConnectOptions::new("http://example.com/"))
+            .unwrap();
+        assert_eq!(c.status(now, 1, http).unwrap(), (Status::Ready, None));
+        assert_eq!(
+            c.response_code(now, 1, http).unwrap_err().to_string(),
+            "attempt to read from a ready handle"
+        );
     }
 }
