@@ -14,6 +14,7 @@ use std::io::{BufRead, ErrorKind, Write};
 use modem_value::{table, Instant, SplitMix64, Value};
 use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, TcpRequest};
 
+mod rednet;
 pub mod tcp;
 
 use tcp::TcpInput;
@@ -109,6 +110,7 @@ pub struct Session {
     /// `tcp_*` lines.
     bridge_tcp: bool,
     tcp: Vec<TcpRequest>,
+    rednet: rednet::RednetCalls,
 }
 
 impl Session {
@@ -123,6 +125,7 @@ impl Session {
             lines: 0,
             bridge_tcp: false,
             tcp: Vec::new(),
+            rednet: rednet::RednetCalls::default(),
         };
         let hello = table! {
             "out" => "hello", "protocol" => PROTOCOL_VERSION,
@@ -187,6 +190,7 @@ impl Session {
 
     fn settle(&mut self) -> Vec<String> {
         let mut out = self.drain_lines();
+        self.rednet.drain(&mut self.computer, &mut out);
         let d = self
             .computer
             .poll_timeout()
@@ -247,7 +251,7 @@ impl Session {
         let result = if line.trim().is_empty() {
             Err("empty line (expected a JSON object)".to_string())
         } else {
-            handle_line(&mut self.computer, &mut self.now, line)
+            handle_line(&mut self.computer, &mut self.now, &mut self.rednet, line)
         };
         match result {
             Ok(Some(reply)) => out.push(reply),
@@ -365,7 +369,12 @@ fn reply(id: &Value, r: Result<Vec<Value>, syscall_api::SyscallError>) -> String
     }
 }
 
-fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option<String>, String> {
+fn handle_line(
+    c: &mut Computer,
+    now: &mut Instant,
+    rn: &mut rednet::RednetCalls,
+    line: &str,
+) -> Result<Option<String>, String> {
     let v = Value::from_json(line).map_err(|e| e.to_string())?;
     if v.as_table().is_none() {
         return Err("expected a JSON object".into());
@@ -387,6 +396,13 @@ fn handle_line(c: &mut Computer, now: &mut Instant, line: &str) -> Result<Option
         };
     }
     match op.as_str() {
+        "rednet" => {
+            let mut done = Vec::new();
+            let r = rn.call(c, *now, &v, &mut done)?;
+            let mut lines = vec![reply(v.get("id"), r)];
+            lines.extend(done);
+            Ok(Some(lines.join("\n")))
+        }
         "hear_all_refused" => {
             let device = v
                 .field_str("device")

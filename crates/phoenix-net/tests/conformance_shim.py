@@ -49,17 +49,20 @@ def message_id(v):
         return {"$bytes": base64.b64encode(raw).decode()}
 
 
-def walk(v, forward):
+def walk(v, forward, ours, mine=False):
     """Messages: messageIDs, PSP sequence numbers (ours outbound, acknowledgements of ours
-    inbound) and rednet IDs."""
+    inbound) and rednet IDs. `ours` is this computer's set of addresses: a router forwards other
+    computers' segments, whose numbers are not its own."""
     if isinstance(v, list):
-        return [walk(x, forward) for x in v]
+        return [walk(x, forward, ours, mine) for x in v]
     if not isinstance(v, dict) or "$bytes" in v or "$num" in v or "$table" in v:
         return v
-    d = {k: walk(x, forward) for k, x in v.items()}
+    if v.get("type") == "internet":
+        mine = v.get("source" if forward else "destination") in ours
+    d = {k: walk(x, forward, ours, mine) for k, x in v.items()}
     if "messageID" in d:
         d["messageID"] = message_id(d["messageID"])
-    if d.get("type") == "socket":
+    if d.get("type") == "socket" and mine:
         f = "sequence" if forward else "acknowledgement"
         x = d.get(f)
         if isinstance(x, int) and not isinstance(x, bool) and x > 0:
@@ -85,6 +88,8 @@ class Shim:
         self.renumber = renumber
         self.flip = flip
         self.connects = set()  # ids of pending connect syscalls
+        self.ipconfigs = set()  # ids of pending ipconfig syscalls
+        self.ours = set()  # addresses of this computer's interfaces
 
     def inbound(self, line):
         if not self.renumber or not isinstance(line, dict):
@@ -93,12 +98,14 @@ class Shim:
             if f in line:
                 line[f] = port(line[f], False)
         if "message" in line:
-            line["message"] = walk(line["message"], False)
+            line["message"] = walk(line["message"], False, self.ours)
         if line.get("op") == "method" and isinstance(line.get("handle"), int):
             h = line["handle"]
             line["handle"] = h - HANDLE_SHIFT if h >= HANDLE_SHIFT else h + 10 * HANDLE_SHIFT
         if line.get("op") == "syscall" and line.get("name") == "connect":
             self.connects.add(json.dumps(line.get("id")))
+        if line.get("op") == "syscall" and line.get("name") == "ipconfig":
+            self.ipconfigs.add(json.dumps(line.get("id")))
         return line
 
     def outbound(self, line):
@@ -110,8 +117,13 @@ class Shim:
                 for f in ("channel", "replyChannel"):
                     if f in line:
                         line[f] = port(line[f], True)
+            if o == "reply" and json.dumps(line.get("id")) in self.ipconfigs:
+                self.ipconfigs.discard(json.dumps(line.get("id")))
+                r = line.get("result")
+                if line.get("ok") and isinstance(r, list) and r and isinstance(r[0], dict):
+                    self.ours.add(r[0].get("ip"))
             if "message" in line:
-                line["message"] = walk(line["message"], True)
+                line["message"] = walk(line["message"], True, self.ours)
             if o == "reply" and json.dumps(line.get("id")) in self.connects:
                 self.connects.discard(json.dumps(line.get("id")))
                 r = line.get("result")
@@ -124,7 +136,7 @@ class Shim:
                         for k in ("id", "handle"):
                             if isinstance(p.get(k), int):
                                 p[k] += HANDLE_SHIFT
-                    line["params"] = walk(p, True)
+                    line["params"] = walk(p, True, self.ours)
         if self.flip == "refused":
             line = replace_text(line, "Connection refused", "Connection rejected")
         if self.flip == "connected" and o == "event" and line.get("name") == "handle_status_change":

@@ -10,7 +10,7 @@ use psp_proto::{
     ChannelRequest, ControlKind, ControlReport, HandleId, HandleStatus, PdpEndpoint, PspEndpoint,
     PspEvent, SegmentContext,
 };
-use rednet_codec::{Endpoint, ModemId, ModemOp};
+use rednet_codec::{Endpoint, ModemId, ModemOp, Repeater};
 
 use crate::channels::{ChannelRefs, Edge};
 use crate::handles::{HandleTable, ProcessTree};
@@ -101,6 +101,7 @@ pub struct Computer {
     pub(crate) pdp: PdpEndpoint<Device>,
     pub(crate) rednet: Endpoint<SplitMix64>,
     pub(crate) web: Web,
+    pub(crate) craftos: crate::craftos::CraftOs,
     pub(crate) procs: ProcessTree,
     pub(crate) handles: HandleTable<Kind>,
     pub(crate) channels: ChannelRefs,
@@ -165,6 +166,7 @@ impl Computer {
             pdp: PdpEndpoint::new(),
             rednet,
             web: Web::new(seed()),
+            craftos: crate::craftos::CraftOs::default(),
             procs: ProcessTree::default(),
             handles: HandleTable::default(),
             channels: ChannelRefs::default(),
@@ -353,6 +355,7 @@ impl Computer {
             progress |= self.pump_psp();
             progress |= self.pump_pdp();
             progress |= self.pump_rednet();
+            progress |= self.pump_repeater();
             progress |= self.pump_web();
             if !progress {
                 return;
@@ -546,39 +549,45 @@ impl Computer {
         self.handle_event(id, event);
     }
 
+    /// Applies one modem call of the rednet endpoint or the repeater.
+    pub(crate) fn rednet_modem_op(&mut self, op: ModemOp) {
+        match op {
+            ModemOp::Open { modem, channel } => {
+                if let Some(d) = self.device(&modem.to_string()) {
+                    self.acquire(&d, channel);
+                }
+            }
+            ModemOp::Close { modem, channel } => {
+                if let Some(d) = self.device(&modem.to_string()) {
+                    self.release(&d, channel);
+                }
+            }
+            ModemOp::Transmit(t) => {
+                if let Some(d) = self.device(&t.modem.to_string()) {
+                    self.push(Output::Transmit {
+                        device: d,
+                        channel: t.channel,
+                        reply_channel: t.reply_channel,
+                        message: t.payload,
+                    });
+                }
+            }
+        }
+    }
+
     fn pump_rednet(&mut self) -> bool {
         let mut progress = false;
         while let Some(op) = self.rednet.poll_modem_op() {
             progress = true;
-            match op {
-                ModemOp::Open { modem, channel } => {
-                    if let Some(d) = self.device(&modem.to_string()) {
-                        self.acquire(&d, channel);
-                    }
-                }
-                ModemOp::Close { modem, channel } => {
-                    if let Some(d) = self.device(&modem.to_string()) {
-                        self.release(&d, channel);
-                    }
-                }
-                ModemOp::Transmit(t) => {
-                    if let Some(d) = self.device(&t.modem.to_string()) {
-                        self.push(Output::Transmit {
-                            device: d,
-                            channel: t.channel,
-                            reply_channel: t.reply_channel,
-                            message: t.payload,
-                        });
-                    }
-                }
-            }
+            self.rednet_modem_op(op);
         }
         while let Some(m) = self.rednet.poll_message() {
             progress = true;
             self.deliver_rednet(m);
         }
-        while self.rednet.poll_completion().is_some() {
+        while let Some(c) = self.rednet.poll_completion() {
             progress = true;
+            self.craftos.complete(c);
         }
         progress
     }
@@ -630,6 +639,15 @@ impl NetworkStack for Computer {
                 reply_channel,
                 message,
             );
+            if let Some(r) = self.craftos.repeater.as_mut() {
+                let _ = r.handle_modem_message(
+                    now,
+                    &ModemId::from(device),
+                    channel,
+                    reply_channel,
+                    message,
+                );
+            }
         }
         if let Some(pids) = self.raw.get(&(d.clone(), channel)) {
             let pids: Vec<Pid> = pids.iter().copied().collect();
@@ -652,6 +670,9 @@ impl NetworkStack for Computer {
         self.pip.handle_timeout(now);
         self.psp.handle_timeout(now);
         self.rednet.handle_timeout(now);
+        if let Some(r) = self.craftos.repeater.as_mut() {
+            r.handle_timeout(now);
+        }
         self.web_timeout(now);
         self.pump();
     }
@@ -785,6 +806,10 @@ impl NetworkStack for Computer {
             self.psp.poll_timeout(),
             self.rednet.poll_timeout(),
             self.web.poll_timeout(),
+            self.craftos
+                .repeater
+                .as_ref()
+                .and_then(Repeater::poll_timeout),
         ]
         .into_iter()
         .flatten()

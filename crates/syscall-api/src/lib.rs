@@ -43,6 +43,7 @@
 pub mod args;
 mod channels;
 mod computer;
+mod craftos;
 mod handles;
 pub mod io;
 mod kinds;
@@ -68,6 +69,7 @@ pub use syscalls::ConnectOptions;
 pub use typed::CloseReason;
 pub use web::MAX_TCP;
 
+pub use craftos::MAX_REDNET_COMPLETIONS;
 pub use handle_fsm::http::Encoding;
 pub use handle_fsm::{HandleError as MethodError, Mode, ReadError};
 pub use modem_value::{
@@ -80,7 +82,7 @@ pub use pip_core::NetEvent;
 pub use pip_core::Stats as PipStats;
 pub use pip_core::{ConfigError, IpConfig, IpConfigChange};
 pub use psp_proto::{ConnStats, PspConfig, PspEndpoint, PspError, State as PspState};
-pub use rednet_codec::RednetError;
+pub use rednet_codec::{Completion as RednetCompletion, RednetError, RequestId as RednetRequestId};
 pub use uri::UriError;
 
 pub use modem_value;

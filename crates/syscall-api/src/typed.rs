@@ -198,6 +198,52 @@ impl Computer {
         Ok(first(self.call(now, pid, id, "requestHeaders", &[])?).unwrap_or_default())
     }
 
+    /// `readMessage()` (WebSocket): the next whole message and whether it was binary; `None`
+    /// when no message is buffered.
+    pub fn read_message(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        id: HandleId,
+    ) -> Result<Option<(Vec<u8>, bool)>, SyscallError> {
+        let v = self.call(now, pid, id, "readMessage", &[])?;
+        Ok(match (v.first().and_then(Value::as_str), v.get(1)) {
+            (Some(s), Some(kind)) => Some((s.as_bytes().to_vec(), kind.as_bool() == Some(true))),
+            _ => None,
+        })
+    }
+
+    /// `closeReason()` (WebSocket): the close code and reason (each `None` when absent), or
+    /// `None` while open or after a local `close()`.
+    #[allow(clippy::type_complexity)]
+    pub fn close_reason(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        id: HandleId,
+    ) -> Result<Option<(Option<u16>, Option<String>)>, SyscallError> {
+        let v = self.call(now, pid, id, "closeReason", &[])?;
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let code = v.first().and_then(Value::as_num).map(|c| c as u16);
+        let reason = v
+            .get(1)
+            .and_then(Value::as_str)
+            .map(|s| s.to_string_lossy());
+        Ok(Some((code, reason)))
+    }
+
+    /// `requestTrailers()` (HTTP server request): the trailers of a chunked body, name → value.
+    pub fn request_trailers(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        id: HandleId,
+    ) -> Result<Value, SyscallError> {
+        Ok(first(self.call(now, pid, id, "requestTrailers", &[])?).unwrap_or_default())
+    }
+
     /// `setResponseCode(code, reason)` (HTTP server request).
     pub fn set_response_code(
         &mut self,

@@ -498,6 +498,7 @@ fn host_ok(v: &[u8]) -> bool {
 }
 
 /// Gathers [`Facts`] from the fields, applying the per-field rules.
+#[inline]
 fn gather(headers: &[httparse::Header<'_>], version: u8) -> Result<Facts, HeadError> {
     let mut f = Facts::default();
     let mut te = Codings::default();
@@ -578,6 +579,7 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
     }
 }
 
+#[inline]
 fn parse_response_head_n<const N: usize>(
     buf: &[u8],
 ) -> Result<Option<(ResponseHead, usize)>, HeadError> {
