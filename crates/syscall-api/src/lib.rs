@@ -66,7 +66,6 @@ pub use io::{
 };
 pub use registry::HandleKind;
 pub use syscalls::ConnectOptions;
-pub use typed::CloseReason;
 pub use web::MAX_TCP;
 
 pub use craftos::MAX_REDNET_COMPLETIONS;

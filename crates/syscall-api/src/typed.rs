@@ -12,15 +12,6 @@ use modem_value::{Instant, Value};
 use crate::io::{HandleId, Pid, Status};
 use crate::{Computer, NetworkStack, SyscallError};
 
-/// How a WebSocket connection ended ([`Computer::close_reason`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CloseReason {
-    /// The close code, when there was one.
-    pub code: Option<u16>,
-    /// The reason text, when there was one.
-    pub reason: Option<String>,
-}
-
 fn mode_value(mode: Mode) -> Value {
     match mode {
         Mode::All => Value::from_static("*a"),
@@ -277,41 +268,6 @@ impl Computer {
             &[name.into(), value.into()],
         )
         .map(drop)
-    }
-
-    /// `readMessage()` (WebSocket): the next whole message and whether it was binary, or
-    /// `None` when none is buffered.
-    pub fn read_message(
-        &mut self,
-        now: Instant,
-        pid: Pid,
-        id: HandleId,
-    ) -> Result<Option<(Vec<u8>, bool)>, SyscallError> {
-        let v = self.call(now, pid, id, "readMessage", &[])?;
-        let binary = matches!(v.get(1), Some(Value::Bool(true)));
-        Ok(v.first()
-            .and_then(Value::as_str)
-            .map(|s| (s.as_bytes().to_vec(), binary)))
-    }
-
-    /// `closeReason()` (WebSocket): how the connection ended, as the close code and reason
-    /// (each absent when the peer gave none); `None` while open or after a local `close()`.
-    pub fn close_reason(
-        &mut self,
-        now: Instant,
-        pid: Pid,
-        id: HandleId,
-    ) -> Result<Option<CloseReason>, SyscallError> {
-        let v = self.call(now, pid, id, "closeReason", &[])?;
-        if v.is_empty() {
-            return Ok(None);
-        }
-        let code = v.first().and_then(Value::as_num).map(|c| c as u16);
-        let reason = v
-            .get(1)
-            .and_then(Value::as_str)
-            .map(|s| s.to_string_lossy());
-        Ok(Some(CloseReason { code, reason }))
     }
 }
 
