@@ -197,7 +197,18 @@ fn program_spec(
     }))
 }
 
-fn build(scn: &Scenario, seed: u64, files: &Files) -> Result<Built, ScenarioError> {
+/// Builds the world; with `check_only`, programs are read and compiled but get no Lua state.
+fn build(
+    scn: &Scenario,
+    seed: u64,
+    files: &Files,
+    check_only: bool,
+) -> Result<Built, ScenarioError> {
+    let limits = Limits {
+        instructions: scn.lua.instructions,
+        memory: usize::try_from(scn.lua.memory_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
+        ..Limits::default()
+    };
     let link = LinkModel {
         loss: scn.link.loss,
         duplicate: scn.link.duplicate,
@@ -213,11 +224,11 @@ fn build(scn: &Scenario, seed: u64, files: &Files) -> Result<Built, ScenarioErro
         ips: BTreeMap::new(),
         kinds: BTreeMap::new(),
         crowds: BTreeMap::new(),
-        lua: LuaHost::new(Limits {
-            instructions: scn.lua.instructions,
-            memory: usize::try_from(scn.lua.memory_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
-            ..Limits::default()
-        }),
+        lua: if check_only {
+            LuaHost::checker(limits)
+        } else {
+            LuaHost::new(limits)
+        },
     };
     let bad = |m: String| ScenarioError::Invalid(m);
     for n in &scn.nodes {
@@ -535,7 +546,7 @@ const MAX_ROUNDS_PER_INSTANT: usize = 100_000;
 /// printing anything.
 pub fn check(scenario: &Scenario, options: &RunOptions) -> Result<(), ScenarioError> {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let b = build(scenario, seed, &files_of(options))?;
+    let b = build(scenario, seed, &files_of(options), true)?;
     activities(scenario, &b, seed)?;
     Ok(())
 }
@@ -557,7 +568,7 @@ pub fn run(
 ) -> Result<Report, ScenarioError> {
     let started = WallClock::now();
     let seed = options.seed.unwrap_or(scenario.seed);
-    let mut b = build(scenario, seed, &files_of(options))?;
+    let mut b = build(scenario, seed, &files_of(options), false)?;
     if options.trace {
         b.world.enable_trace();
     }
