@@ -270,3 +270,40 @@ impl Computer {
         .map(drop)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ComputerConfig, ConnectOptions};
+    use modem_value::SplitMix64;
+
+    /// The typed methods give what the Lua-valued ones give, converted: a WebSocket still
+    /// connecting refuses reads with the handle's text and has no close reason yet.
+    #[test]
+    fn typed_methods_follow_the_lua_ones() {
+        let mut c = Computer::new(ComputerConfig::new(1, &["/top"]), &mut SplitMix64::new(3));
+        let now = Instant::ZERO;
+        let ws = c
+            .connect(now, 1, &ConnectOptions::new("ws://example.com/"))
+            .unwrap();
+        assert_eq!(c.status(now, 1, ws).unwrap(), (Status::Connecting, None));
+        assert_eq!(
+            c.read_message(now, 1, ws).unwrap_err().to_string(),
+            "attempt to read from a connecting handle"
+        );
+        assert_eq!(c.close_reason(now, 1, ws).unwrap(), None);
+        // Another process that is not a descendant does not see the handle.
+        assert_eq!(
+            c.status(now, 2, ws).unwrap_err().to_string(),
+            "No such socket"
+        );
+        let http = c
+            .connect(now, 1, &ConnectOptions::new("http://example.com/"))
+            .unwrap();
+        assert_eq!(c.status(now, 1, http).unwrap(), (Status::Ready, None));
+        assert_eq!(
+            c.response_code(now, 1, http).unwrap_err().to_string(),
+            "attempt to read from a ready handle"
+        );
+    }
+}
