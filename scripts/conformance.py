@@ -483,7 +483,50 @@ def first_diff(case, n, step, c, exp, got, env, proposals):
         lines.append(f"    {json.dumps(g, ensure_ascii=False)}")
     if env:
         lines.append("  variables: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(env.items())))
+    # Field by field, each missing line against the closest got line of the same kind.
+    matched, _, _, _ = compare(exp, got, env)
+    for i, e in enumerate(exp):
+        if i in matched or e.get("$none"):
+            continue
+        want = strip_meta(e)
+        same_kind = [g for g in got if isinstance(g, dict) and g.get("out") == want.get("out")
+                     and g.get("name") == want.get("name")]
+        if not same_kind:
+            lines.append(f"  expected line {i + 1}: no line of kind {want.get('out')!r} came at all")
+            continue
+        best = min((paths_differing(want, g, env) for g in same_kind), key=len)
+        lines.append(f"  expected line {i + 1}, closest got line differs at:")
+        for path, w, g in best[:6]:
+            lines.append(f"    {path or '(line)'}: want {json.dumps(w, ensure_ascii=False)}, "
+                         f"got {json.dumps(g, ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+MISSING = "(absent)"
+
+
+def paths_differing(e, g, env, path=""):
+    """(path, expected, got) of every leaf where `g` does not match `e`."""
+    if isinstance(e, dict) and not is_matcher(e) and isinstance(g, dict) \
+            and not ({"$bytes", "$num", "$table"} & set(e)):
+        out = []
+        for k in sorted(set(e) | set(g)):
+            if k in META:
+                continue
+            sub = f"{path}.{k}" if path else k
+            if k not in g:
+                out.append((sub, e[k], MISSING))
+            elif k not in e:
+                out.append((sub, MISSING, g[k]))
+            else:
+                out.extend(paths_differing(e[k], g[k], env, sub))
+        return out
+    if isinstance(e, list) and isinstance(g, list) and len(e) == len(g):
+        out = []
+        for k, (x, y) in enumerate(zip(e, g)):
+            out.extend(paths_differing(x, y, env, f"{path}[{k}]"))
+        return out
+    return [] if try_match(e, g, env) is not None else [(path, e, g)]
 
 
 def run_case(case, command, args, proposals):

@@ -111,6 +111,15 @@ impl Table {
 
     /// The value at the string key `key` (the common case: a protocol field), if any.
     pub fn get_str(&self, key: &[u8]) -> Option<&Value> {
+        // Protocol tables have a handful of fields whose names mostly differ in length: a scan
+        // comparing lengths first beats a binary search of ordered byte comparisons there.
+        if self.entries.len() <= 8 {
+            return self
+                .entries
+                .iter()
+                .find(|(k, _)| matches!(k, Value::Str(s) if s.as_bytes() == key))
+                .map(|(_, v)| v);
+        }
         self.entries
             .binary_search_by(|(k, _)| match k {
                 Value::Str(s) => s.as_bytes().cmp(key),

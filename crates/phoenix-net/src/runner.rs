@@ -9,7 +9,7 @@ use phoenix_netsim::{
     LinkModel, Medium, MediumStats, ModemKind, NodeId, Position, World, WorldStats,
 };
 use rednet_codec::Delivered;
-use syscall_api::ComputerConfig;
+use syscall_api::{ComputerConfig, NetworkStack};
 
 use crate::activity::{Activity, Cx, DnsLookup, PspTransfer, RednetChat};
 use crate::lua::{Ending, Files, Limits, LuaHost, ProgramSpec};
@@ -101,9 +101,17 @@ impl Report {
                 if ok == n { "ok  " } else { "FAIL" }
             ));
         }
-        let secs = self.real.as_secs_f64().max(1e-9);
+        let real = self.real.as_secs_f64().max(1e-9);
+        let virt = self.virtual_ms as f64 / 1000.0;
+        // Events per *virtual* second describe the simulated network; per real second they
+        // would only describe the machine running it. A run that ends at t = 0 has no rate.
+        let per_virtual = if self.virtual_ms > 0 {
+            format!("{:.0} per virtual s", self.events as f64 / virt)
+        } else {
+            "all at t = 0".to_string()
+        };
         s.push_str(&format!(
-            "\ncomputers {:>10}\nmessages  {:>10}  (transmits; {} deliveries, {} lost, {} duplicated)\nbytes     {:>10}  (PSP payload; {} over simulated TCP)\nretransm. {:>10}  (PSP segments sent again)\nevents    {:>10}  ({:.0}/s)\nvirtual   {:>9.1}s\nreal      {:>9.3}s\n",
+            "\ncomputers {:>10}\nmessages  {:>10}  (transmits; {} deliveries, {} lost, {} duplicated)\nbytes     {:>10}  (PSP payload; {} over simulated TCP)\nretransm. {:>10}  (PSP segments sent again)\nevents    {:>10}  ({per_virtual})\nvirtual   {:>9.3}s\nreal      {:>9.3}s  ({:.0} deliveries per real s)\n",
             self.computers,
             self.world.transmits,
             self.world.deliveries,
@@ -113,15 +121,15 @@ impl Report {
             self.world.tcp_bytes,
             self.world.psp_retransmissions,
             self.events,
-            self.events as f64 / secs,
-            self.virtual_ms as f64 / 1000.0,
+            virt,
             self.real.as_secs_f64(),
+            self.world.deliveries as f64 / real,
         ));
         if self.lua_syscalls > 0 {
             s.push_str(&format!(
                 "lua calls {:>10}  (syscalls and handle methods from Lua; {:.0}/s of the whole run)\n",
                 self.lua_syscalls,
-                self.lua_syscalls as f64 / secs
+                self.lua_syscalls as f64 / real
             ));
         }
         s
@@ -153,6 +161,9 @@ struct Built {
     crowds: BTreeMap<String, Vec<String>>,
     lua: LuaHost,
 }
+
+/// Crowd members configured per flush while building.
+const CROWD_CHUNK: u32 = 128;
 
 /// A scenario's program fields as a [`ProgramSpec`] (`None` without `program`).
 fn program_spec(
@@ -186,7 +197,18 @@ fn program_spec(
     }))
 }
 
-fn build(scn: &Scenario, seed: u64, files: &Files) -> Result<Built, ScenarioError> {
+/// Builds the world; with `check_only`, programs are read and compiled but get no Lua state.
+fn build(
+    scn: &Scenario,
+    seed: u64,
+    files: &Files,
+    check_only: bool,
+) -> Result<Built, ScenarioError> {
+    let limits = Limits {
+        instructions: scn.lua.instructions,
+        memory: usize::try_from(scn.lua.memory_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
+        ..Limits::default()
+    };
     let link = LinkModel {
         loss: scn.link.loss,
         duplicate: scn.link.duplicate,
@@ -202,11 +224,11 @@ fn build(scn: &Scenario, seed: u64, files: &Files) -> Result<Built, ScenarioErro
         ips: BTreeMap::new(),
         kinds: BTreeMap::new(),
         crowds: BTreeMap::new(),
-        lua: LuaHost::new(Limits {
-            instructions: scn.lua.instructions,
-            memory: usize::try_from(scn.lua.memory_kb.saturating_mul(1024)).unwrap_or(usize::MAX),
-            ..Limits::default()
-        }),
+        lua: if check_only {
+            LuaHost::checker(limits)
+        } else {
+            LuaHost::new(limits)
+        },
     };
     let bad = |m: String| ScenarioError::Invalid(m);
     for n in &scn.nodes {
@@ -295,37 +317,54 @@ fn build(scn: &Scenario, seed: u64, files: &Files) -> Result<Built, ScenarioErro
             .parse()
             .map_err(|_| bad(format!("crowd {}: bad first_ip", c.prefix)))?;
         let mut members = Vec::new();
-        for i in 0..c.count {
-            let name = format!("{}{i}", c.prefix);
-            let id = c.first_id + i;
-            let ip = Ipv4Addr::from(u32::from(first).wrapping_add(i)).to_string();
-            let x = rng.unit_f64() * c.side;
-            let z = rng.unit_f64() * c.side;
-            let kind = ModemKind::Wireless(Position::new(x, 64.0, z));
-            let node_seed = rng.next_u64();
-            let node = world.add_computer(sim_config(id), &[("/top", kind)], &name, node_seed);
-            if let Some(spec) = program_spec(&c.program, &c.args, c.root, c.daemon, &c.expect)? {
-                b.lua
-                    .add(node, &name, spec, files, node_seed.rotate_left(29))
-                    .map_err(|e| bad(format!("{name}: {e}")))?;
+        // Members are configured in chunks whose outputs are applied together: each member's
+        // collision probe still reaches exactly the members configured before it, and every
+        // computer takes a chunk's probes in a row instead of one flush per probe walking all
+        // of them (see `World::flush`).
+        let mut next = 0;
+        while next < c.count {
+            let chunk = next..(next + CROWD_CHUNK).min(c.count);
+            next = chunk.end;
+            let mut added = Vec::new();
+            for i in chunk {
+                let name = format!("{}{i}", c.prefix);
+                let id = c.first_id + i;
+                let ip = Ipv4Addr::from(u32::from(first).wrapping_add(i)).to_string();
+                let x = rng.unit_f64() * c.side;
+                let z = rng.unit_f64() * c.side;
+                let kind = ModemKind::Wireless(Position::new(x, 64.0, z));
+                let node_seed = rng.next_u64();
+                let node = world.add_computer(sim_config(id), &[("/top", kind)], &name, node_seed);
+                if let Some(spec) = program_spec(&c.program, &c.args, c.root, c.daemon, &c.expect)?
+                {
+                    b.lua
+                        .add(node, &name, spec, files, node_seed.rotate_left(29))
+                        .map_err(|e| bad(format!("{name}: {e}")))?;
+                }
+                added.push((node, name, id, ip));
             }
-            world
-                .syscall(
-                    node,
-                    0,
-                    true,
-                    "ipconfig",
-                    &[
-                        Value::from("/top"),
-                        table! {"ip" => ip.as_str(), "netmask" => c.netmask},
-                    ],
-                )
-                .map_err(|e| bad(format!("{name}: ipconfig: {e}")))?;
-            b.names.insert(name.clone(), node);
-            b.ids.insert(name.clone(), id);
-            b.kinds.insert(name.clone(), NodeKind::Phoenix);
-            b.ips.insert(name.clone(), ip);
-            members.push(name);
+            let now = world.now();
+            for (node, name, id, ip) in added {
+                world
+                    .computer_mut(node)
+                    .syscall(
+                        now,
+                        0,
+                        true,
+                        "ipconfig",
+                        &[
+                            Value::from("/top"),
+                            table! {"ip" => ip.as_str(), "netmask" => c.netmask},
+                        ],
+                    )
+                    .map_err(|e| bad(format!("{name}: ipconfig: {e}")))?;
+                b.names.insert(name.clone(), node);
+                b.ids.insert(name.clone(), id);
+                b.kinds.insert(name.clone(), NodeKind::Phoenix);
+                b.ips.insert(name.clone(), ip);
+                members.push(name);
+            }
+            world.flush();
         }
         b.crowds.insert(c.prefix.clone(), members);
     }
@@ -491,7 +530,7 @@ const MAX_ROUNDS_PER_INSTANT: usize = 100_000;
 /// printing anything.
 pub fn check(scenario: &Scenario, options: &RunOptions) -> Result<(), ScenarioError> {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let b = build(scenario, seed, &files_of(options))?;
+    let b = build(scenario, seed, &files_of(options), true)?;
     activities(scenario, &b, seed)?;
     Ok(())
 }
@@ -513,7 +552,7 @@ pub fn run(
 ) -> Result<Report, ScenarioError> {
     let started = WallClock::now();
     let seed = options.seed.unwrap_or(scenario.seed);
-    let mut b = build(scenario, seed, &files_of(options))?;
+    let mut b = build(scenario, seed, &files_of(options), false)?;
     if options.trace {
         b.world.enable_trace();
     }
@@ -539,6 +578,8 @@ pub fn run(
     let mut last_progress = WallClock::now();
     // Setup events (none expected) are not part of the run.
     b.world.take_events();
+    // Activities' calls in one round are applied together (see `World::set_deferred`).
+    b.world.set_deferred(true);
     loop {
         for _ in 0..MAX_ROUNDS_PER_INSTANT {
             for &n in &craftos {
@@ -581,6 +622,7 @@ pub fn run(
             for i in due {
                 acts[i].tick(&mut cx);
             }
+            b.world.flush();
         }
         for (t, l) in &log[printed..] {
             line(*t, l);

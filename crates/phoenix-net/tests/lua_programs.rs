@@ -408,3 +408,26 @@ fn the_readme_echo_program_works() {
     assert!(r.all_ok(), "{}", r.summary());
     assert!(lines(&r, "client").contains(&"got \"echo: world\"".to_string()));
 }
+
+/// A program that does not compile is refused, with its `file:line`, by the check before a run
+/// and by the run itself.
+#[test]
+fn a_program_that_does_not_compile_is_refused_with_its_line() {
+    let dir = folder("syntax", &[("bad.lua", "local x = 1\nx = = 2\n")]);
+    let text = format!(
+        "name = \"syntax\"\n{}",
+        node("a", 1, "10.0.0.1", "program = \"bad.lua\"")
+    );
+    let s = Scenario::from_toml(&text).unwrap();
+    let options = RunOptions {
+        seed: None,
+        trace: false,
+        folder: Some(dir),
+    };
+    let e = phoenix_net::check(&s, &options).unwrap_err().to_string();
+    assert!(e.contains("a: bad.lua:2:"), "{e}");
+    let e = run(&s, &options, |_| {}, |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("a: bad.lua:2:"), "{e}");
+}

@@ -31,8 +31,8 @@ mod world;
 
 pub use link::LinkModel;
 pub use medium::{
-    channel_from_lua, ComputerId, Delivery, Medium, MediumStats, ModemError, ModemId, ModemKind,
-    MAX_OPEN_CHANNELS,
+    channel_from_lua, ComputerId, Delivery, DeliveryRef, Medium, MediumStats, ModemError, ModemId,
+    ModemKind, MAX_OPEN_CHANNELS,
 };
 pub use range::{Position, RangeConfig};
 pub use world::{EventRecord, NodeId, TransmitRecord, World, WorldStats};

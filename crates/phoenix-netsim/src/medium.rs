@@ -1,6 +1,6 @@
 //! The modem networks of one world: who hears a transmit, when, and how far away it was.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use modem_value::{Duration, Instant, SplitMix64, Value};
 
@@ -88,12 +88,111 @@ pub struct MediumStats {
     pub duplicated: u64,
 }
 
+/// A borrowed [`Delivery`]: the payload stays in the medium, shared by every receiver of the
+/// transmit, and is not cloned (see [`Medium::poll_delivery_ref`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeliveryRef<'a> {
+    /// The receiving modem.
+    pub modem: ModemId,
+    /// The computer it is attached to.
+    pub computer: ComputerId,
+    /// The channel it arrived on.
+    pub channel: u16,
+    /// The sender's reply channel.
+    pub reply_channel: u16,
+    /// The payload.
+    pub message: &'a Value,
+    /// Distance in blocks; `None` between dimensions (ender modems).
+    pub distance: Option<f64>,
+}
+
+/// Which modems can hear each other at all: every wireless and ender modem shares one network,
+/// each cable is its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Net {
+    Radio,
+    Cable(u32),
+}
+
+impl Net {
+    fn of(kind: &ModemKind) -> Net {
+        match kind {
+            ModemKind::Wired { cable, .. } => Net::Cable(*cable),
+            _ => Net::Radio,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Modem {
     computer: ComputerId,
     kind: ModemKind,
-    open: BTreeSet<u16>,
+    /// Open channels, sorted (a handful per modem: a set would cost far more memory).
+    open: Vec<u16>,
     attached: bool,
+}
+
+/// One copy of a transmit due for one modem (16 bytes: a busy world holds millions).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Due {
+    pub(crate) modem: u32,
+    /// The slot in `Medium::payloads`.
+    pub(crate) payload: u32,
+    /// Distance in blocks; NaN between dimensions.
+    pub(crate) distance: f64,
+}
+
+impl Due {
+    pub(crate) fn distance(&self) -> Option<f64> {
+        (!self.distance.is_nan()).then_some(self.distance)
+    }
+}
+
+/// A copy whose delivery time is its own (random latency, or a clock that went back): kept in
+/// a heap ordered by `(at, transmit, copy)`.
+#[derive(Clone, Copy, Debug)]
+struct Later {
+    at: Instant,
+    transmit: u64,
+    copy: u64,
+    due: Due,
+}
+
+impl Later {
+    fn key(&self) -> (Instant, u64, u64) {
+        (self.at, self.transmit, self.copy)
+    }
+}
+
+impl PartialEq for Later {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for Later {}
+impl PartialOrd for Later {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Later {
+    /// Reversed: the earliest is the greatest, for `BinaryHeap`'s max-first order.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.key().cmp(&self.key())
+    }
+}
+
+/// A transmit's payload and channels, shared by its copies in flight.
+#[derive(Clone, Debug, Default)]
+struct Payload {
+    message: Value,
+    channel: u16,
+    reply_channel: u16,
+    /// When its FIFO copies are due, and its place in transmit order.
+    at: Instant,
+    transmit: u64,
+    /// Copies still in flight (the slot is reused when it reaches 0).
+    copies: u32,
 }
 
 /// Every modem of a world and the packets in flight between them, on a virtual clock.
@@ -105,19 +204,46 @@ struct Modem {
 /// `distance² ≤ max(senderRange, receiverRange)²`; ender modems reach everything. With the
 /// default [`LinkModel`] delivery is immediate and lossless, as in the game; a seeded model adds
 /// loss, duplication and latency (and so reordering).
+///
+/// Cost: a transmit visits only the modems of its network with its channel open (an index per
+/// network and channel, kept sorted so delivery order is modem order), plus the promiscuous
+/// modems. Its payload is stored once; each copy in flight is a 16-byte record in a queue whose
+/// storage is reused, so delivering allocates nothing. When the link's latency is constant,
+/// copies are due in transmit order and go to a FIFO; otherwise (or if the caller's clock went
+/// back) to a heap.
 #[derive(Clone, Debug)]
 pub struct Medium {
     modems: Vec<Modem>,
-    /// Modems by open channel: a transmit only looks at the modems that can hear it.
-    by_channel: BTreeMap<u16, BTreeSet<usize>>,
-    /// Modems that hear every channel (routers; see [`Medium::set_promiscuous`]).
-    promiscuous: BTreeSet<usize>,
+    /// Modems by network and open channel, ascending.
+    by_channel: HashMap<(Net, u16), Vec<u32>>,
+    /// Modems that hear every channel (routers; see [`Medium::set_promiscuous`]), ascending.
+    promiscuous: Vec<u32>,
     ranges: RangeConfig,
     link: LinkModel,
     rng: SplitMix64,
-    in_flight: BTreeMap<(Instant, u64), Delivery>,
+    fifo: VecDeque<Due>,
+    /// When the last FIFO transmit is due.
+    fifo_last: Instant,
+    heap: BinaryHeap<Later>,
+    payloads: Vec<Payload>,
+    free_payloads: Vec<u32>,
+    /// The payload of the copy last lent by [`Medium::poll_delivery_ref`], released on the next
+    /// call.
+    lent: Option<u32>,
     seq: u64,
     stats: MediumStats,
+}
+
+fn insert_sorted(v: &mut Vec<u32>, x: u32) {
+    if let Err(i) = v.binary_search(&x) {
+        v.insert(i, x);
+    }
+}
+
+fn remove_sorted(v: &mut Vec<u32>, x: u32) {
+    if let Ok(i) = v.binary_search(&x) {
+        v.remove(i);
+    }
 }
 
 impl Medium {
@@ -130,12 +256,17 @@ impl Medium {
     pub fn with_link(link: LinkModel, seed: u64) -> Self {
         Medium {
             modems: Vec::new(),
-            by_channel: BTreeMap::new(),
-            promiscuous: BTreeSet::new(),
+            by_channel: HashMap::new(),
+            promiscuous: Vec::new(),
             ranges: RangeConfig::default(),
             link,
             rng: SplitMix64::new(seed),
-            in_flight: BTreeMap::new(),
+            fifo: VecDeque::new(),
+            fifo_last: Instant::ZERO,
+            heap: BinaryHeap::new(),
+            payloads: Vec::new(),
+            free_payloads: Vec::new(),
+            lent: None,
             seq: 0,
             stats: MediumStats::default(),
         }
@@ -151,7 +282,7 @@ impl Medium {
         self.modems.push(Modem {
             computer,
             kind,
-            open: BTreeSet::new(),
+            open: Vec::new(),
             attached: true,
         });
         ModemId(self.modems.len() - 1)
@@ -165,42 +296,67 @@ impl Medium {
 
     /// Moves a modem.
     pub fn set_kind(&mut self, modem: ModemId, kind: ModemKind) -> Result<(), ModemError> {
-        self.modem_mut(modem)?.kind = kind;
+        let m = self.modem_mut(modem)?;
+        let (old, new) = (Net::of(&m.kind), Net::of(&kind));
+        m.kind = kind;
+        if old != new {
+            let open = m.open.clone();
+            for ch in open {
+                self.unindex(old, modem, ch);
+                insert_sorted(
+                    self.by_channel.entry((new, ch)).or_default(),
+                    modem.0 as u32,
+                );
+            }
+        }
         Ok(())
     }
 
     /// `modem.open(channel)`: idempotent; the 129th distinct channel is refused.
     pub fn open(&mut self, modem: ModemId, channel: u16) -> Result<(), ModemError> {
         let m = self.modem_mut(modem)?;
-        if !m.open.contains(&channel) && m.open.len() >= MAX_OPEN_CHANNELS {
+        let Err(at) = m.open.binary_search(&channel) else {
+            return Ok(());
+        };
+        if m.open.len() >= MAX_OPEN_CHANNELS {
             return Err(ModemError::TooManyChannels);
         }
-        m.open.insert(channel);
-        self.by_channel.entry(channel).or_default().insert(modem.0);
+        m.open.insert(at, channel);
+        let net = Net::of(&m.kind);
+        insert_sorted(
+            self.by_channel.entry((net, channel)).or_default(),
+            modem.0 as u32,
+        );
         Ok(())
     }
 
     /// `modem.close(channel)`: closing a closed channel is fine.
     pub fn close(&mut self, modem: ModemId, channel: u16) -> Result<(), ModemError> {
-        self.modem_mut(modem)?.open.remove(&channel);
-        self.unindex(modem, channel);
+        let m = self.modem_mut(modem)?;
+        if let Ok(at) = m.open.binary_search(&channel) {
+            m.open.remove(at);
+            let net = Net::of(&m.kind);
+            self.unindex(net, modem, channel);
+        }
         Ok(())
     }
 
-    fn unindex(&mut self, modem: ModemId, channel: u16) {
-        if let Some(set) = self.by_channel.get_mut(&channel) {
-            set.remove(&modem.0);
+    fn unindex(&mut self, net: Net, modem: ModemId, channel: u16) {
+        if let Some(set) = self.by_channel.get_mut(&(net, channel)) {
+            remove_sorted(set, modem.0 as u32);
             if set.is_empty() {
-                self.by_channel.remove(&channel);
+                self.by_channel.remove(&(net, channel));
             }
         }
     }
 
     /// `modem.closeAll()`.
     pub fn close_all(&mut self, modem: ModemId) -> Result<(), ModemError> {
-        let open = std::mem::take(&mut self.modem_mut(modem)?.open);
+        let m = self.modem_mut(modem)?;
+        let open = std::mem::take(&mut m.open);
+        let net = Net::of(&m.kind);
         for ch in open {
-            self.unindex(modem, ch);
+            self.unindex(net, modem, ch);
         }
         Ok(())
     }
@@ -213,9 +369,9 @@ impl Medium {
     pub fn set_promiscuous(&mut self, modem: ModemId, on: bool) -> Result<(), ModemError> {
         self.modem_mut(modem)?;
         if on {
-            self.promiscuous.insert(modem.0);
+            insert_sorted(&mut self.promiscuous, modem.0 as u32);
         } else {
-            self.promiscuous.remove(&modem.0);
+            remove_sorted(&mut self.promiscuous, modem.0 as u32);
         }
         Ok(())
     }
@@ -224,7 +380,7 @@ impl Medium {
     pub fn is_open(&self, modem: ModemId, channel: u16) -> bool {
         self.modems
             .get(modem.0)
-            .is_some_and(|m| m.open.contains(&channel))
+            .is_some_and(|m| m.open.binary_search(&channel).is_ok())
     }
 
     /// `modem.isWireless()`.
@@ -232,6 +388,11 @@ impl Medium {
         self.modems
             .get(modem.0)
             .map(|m| !matches!(m.kind, ModemKind::Wired { .. }))
+    }
+
+    /// Number of modems ever added.
+    pub fn modem_count(&self) -> usize {
+        self.modems.len()
     }
 
     /// The computer a modem is attached to.
@@ -253,17 +414,44 @@ impl Medium {
             return Ok(());
         }
         let sender_kind = sender.kind;
+        let net = Net::of(&sender_kind);
         self.stats.transmits += 1;
-        let empty = BTreeSet::new();
-        let open = self.by_channel.get(&channel).unwrap_or(&empty);
-        let hearers: Vec<usize> = if self.promiscuous.is_empty() {
-            open.iter().copied().collect()
-        } else {
-            open.union(&self.promiscuous).copied().collect()
-        };
-        for i in hearers {
-            let m = &self.modems[i];
-            if i == from.0 || !m.attached {
+        let open: &[u32] = self
+            .by_channel
+            .get(&(net, channel))
+            .map_or(&[], |v| v.as_slice());
+        self.seq += 1;
+        let transmit = self.seq;
+        let constant = self.link.latency_min_ms >= self.link.latency_max_ms;
+        let fifo_at = now + Duration::from_millis(self.link.latency_min_ms);
+        let to_fifo = constant && fifo_at >= self.fifo_last;
+        let mut payload: Option<u32> = None;
+        let mut copy = 0u64;
+        // Ascending merge of the channel's modems and the promiscuous ones.
+        let (mut a, mut b) = (0, 0);
+        loop {
+            let i = match (open.get(a), self.promiscuous.get(b)) {
+                (Some(&x), Some(&y)) if x == y => {
+                    a += 1;
+                    b += 1;
+                    x
+                }
+                (Some(&x), Some(&y)) if x < y => {
+                    a += 1;
+                    x
+                }
+                (_, Some(&y)) => {
+                    b += 1;
+                    y
+                }
+                (Some(&x), None) => {
+                    a += 1;
+                    x
+                }
+                (None, None) => break,
+            };
+            let m = &self.modems[i as usize];
+            if i as usize == from.0 || !m.attached {
                 continue;
             }
             let Some(distance) = reach(&self.ranges, &sender_kind, &m.kind) else {
@@ -272,47 +460,189 @@ impl Medium {
             let copies = self.link.copies(&mut self.rng);
             if copies == 0 {
                 self.stats.lost += 1;
+                continue;
             }
-            self.stats.duplicated += u64::from(copies.saturating_sub(1));
-            for _ in 0..copies {
-                let at = now + Duration::from_millis(self.link.latency_ms(&mut self.rng));
-                self.seq += 1;
-                self.in_flight.insert(
-                    (at, self.seq),
-                    Delivery {
-                        modem: ModemId(i),
-                        computer: m.computer,
+            self.stats.duplicated += u64::from(copies - 1);
+            let slot = match payload {
+                Some(p) => p,
+                None => {
+                    let p = Payload {
+                        message: message.clone(),
                         channel,
                         reply_channel,
-                        message: message.clone(),
-                        distance,
-                    },
-                );
+                        at: fifo_at,
+                        transmit,
+                        copies: 0,
+                    };
+                    let p = match self.free_payloads.pop() {
+                        Some(f) => {
+                            self.payloads[f as usize] = p;
+                            f
+                        }
+                        None => {
+                            self.payloads.push(p);
+                            (self.payloads.len() - 1) as u32
+                        }
+                    };
+                    payload = Some(p);
+                    p
+                }
+            };
+            let due = Due {
+                modem: i,
+                payload: slot,
+                distance: distance.unwrap_or(f64::NAN),
+            };
+            for _ in 0..copies {
+                self.payloads[slot as usize].copies += 1;
+                if to_fifo {
+                    self.fifo.push_back(due);
+                } else {
+                    let at = now + Duration::from_millis(self.link.latency_ms(&mut self.rng));
+                    copy += 1;
+                    self.heap.push(Later {
+                        at,
+                        transmit,
+                        copy,
+                        due,
+                    });
+                }
             }
         }
+        if to_fifo && payload.is_some() {
+            self.fifo_last = fifo_at;
+        }
         Ok(())
+    }
+
+    /// Frees the payload lent last, if its last copy was delivered.
+    fn release_lent(&mut self) {
+        if let Some(p) = self.lent.take() {
+            let slot = &mut self.payloads[p as usize];
+            slot.copies -= 1;
+            if slot.copies == 0 {
+                slot.message = Value::Nil;
+                self.free_payloads.push(p);
+            }
+        }
+    }
+
+    fn fifo_key(&self) -> Option<(Instant, u64)> {
+        self.fifo.front().map(|d| {
+            let p = &self.payloads[d.payload as usize];
+            (p.at, p.transmit)
+        })
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Option<Due> {
+        let f = self.fifo_key();
+        let h = self.heap.peek().map(|l| (l.at, l.transmit));
+        let (at, from_fifo) = match (f, h) {
+            (Some(f), Some(h)) => (f.0.min(h.0), f < h),
+            (Some(f), None) => (f.0, true),
+            (None, Some(h)) => (h.0, false),
+            (None, None) => return None,
+        };
+        if at > now {
+            return None;
+        }
+        self.stats.delivered += 1;
+        if from_fifo {
+            self.fifo.pop_front()
+        } else {
+            self.heap.pop().map(|l| l.due)
+        }
+    }
+
+    /// Moves up to `max` copies due at or before `now` into `out`, in delivery order. Each
+    /// must be given back with [`Medium::release`] once its payload has been read.
+    pub(crate) fn drain_due(&mut self, now: Instant, out: &mut Vec<Due>, max: usize) {
+        self.release_lent();
+        if self.heap.is_empty() {
+            // The common case, constant latency: a run of the FIFO.
+            while out.len() < max {
+                match self.fifo_key() {
+                    Some((at, _)) if at <= now => {}
+                    _ => break,
+                }
+                let Some(d) = self.fifo.pop_front() else {
+                    break;
+                };
+                self.stats.delivered += 1;
+                out.push(d);
+            }
+            return;
+        }
+        while out.len() < max {
+            match self.pop_due(now) {
+                Some(d) => out.push(d),
+                None => break,
+            }
+        }
+    }
+
+    /// The payload, channel and reply channel of a copy taken by [`Medium::drain_due`].
+    pub(crate) fn payload(&self, slot: u32) -> (&Value, u16, u16) {
+        let p = &self.payloads[slot as usize];
+        (&p.message, p.channel, p.reply_channel)
+    }
+
+    /// Gives back one copy taken by [`Medium::drain_due`].
+    pub(crate) fn release(&mut self, slot: u32) {
+        let p = &mut self.payloads[slot as usize];
+        p.copies -= 1;
+        if p.copies == 0 {
+            p.message = Value::Nil;
+            self.free_payloads.push(slot);
+        }
+    }
+
+    /// The next delivery due at or before `now`, in (time, transmit order), without copying its
+    /// payload: the borrow lasts until the next call on the medium.
+    #[must_use]
+    pub fn poll_delivery_ref(&mut self, now: Instant) -> Option<DeliveryRef<'_>> {
+        self.release_lent();
+        let c = self.pop_due(now)?;
+        self.lent = Some(c.payload);
+        let p = &self.payloads[c.payload as usize];
+        Some(DeliveryRef {
+            modem: ModemId(c.modem as usize),
+            computer: self.modems[c.modem as usize].computer,
+            channel: p.channel,
+            reply_channel: p.reply_channel,
+            message: &p.message,
+            distance: c.distance(),
+        })
     }
 
     /// The next delivery due at or before `now`, in (time, transmit order).
     #[must_use]
     pub fn poll_delivery(&mut self, now: Instant) -> Option<Delivery> {
-        let (&key, _) = self.in_flight.first_key_value()?;
-        if key.0 > now {
-            return None;
-        }
-        self.stats.delivered += 1;
-        self.in_flight.remove(&key)
+        let d = self.poll_delivery_ref(now)?;
+        Some(Delivery {
+            modem: d.modem,
+            computer: d.computer,
+            channel: d.channel,
+            reply_channel: d.reply_channel,
+            message: d.message.clone(),
+            distance: d.distance,
+        })
     }
 
     /// When the next delivery is due, if any is in flight.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.in_flight.keys().next().map(|k| k.0)
+        let f = self.fifo_key().map(|k| k.0);
+        let h = self.heap.peek().map(|l| l.at);
+        match (f, h) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Copies still in flight.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.len()
+        self.fifo.len() + self.heap.len()
     }
 
     /// What the medium did so far.

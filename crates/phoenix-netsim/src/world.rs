@@ -6,14 +6,51 @@
 //! HTTP and WebSocket handles to other computers' `listen("http://…")` servers inside the
 //! simulation. Events for processes are recorded in order for scripts and tests to inspect.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use modem_value::{Duration, Instant, SplitMix64, Table, Value};
 use rednet_codec::{Completion, Delivered, Endpoint, ModemId as RnModem, ModemOp, Repeater};
 use syscall_api::io::{ConnectFailure, Device, ListenerId, TcpRequest};
 use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, SyscallError, TcpEvent, TcpId};
 
-use crate::medium::{Medium, ModemId, ModemKind};
+use crate::medium::{Due, Medium, ModemId, ModemKind};
+
+/// Most copies taken from the medium per delivery batch (16 MiB of records).
+const MAX_BATCH: usize = 1 << 20;
+
+/// Stable-sorts `batch` by receiving modem (every one below `modems`): a counting sort when the
+/// batch is large against the number of modems, a merge sort otherwise.
+fn group_by_modem(batch: &mut Vec<Due>, scratch: &mut Vec<Due>, modems: usize) {
+    if batch.len() < 2 {
+        return;
+    }
+    if batch.len() < modems / 4 {
+        batch.sort_by_key(|d| d.modem);
+        return;
+    }
+    let mut start = vec![0u32; modems + 1];
+    for d in batch.iter() {
+        start[d.modem as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    scratch.clear();
+    scratch.resize(
+        batch.len(),
+        Due {
+            modem: 0,
+            payload: 0,
+            distance: 0.0,
+        },
+    );
+    for d in batch.iter() {
+        let i = d.modem as usize;
+        scratch[start[i] as usize] = *d;
+        start[i] += 1;
+    }
+    std::mem::swap(batch, scratch);
+}
 
 /// A computer of the world, by the order it was added.
 pub type NodeId = usize;
@@ -181,11 +218,28 @@ pub struct WorldStats {
 }
 
 /// Many computers on one medium, driven as an emulator drives them (see the crate docs).
+///
+/// Cost: the world only visits the computers that have something to do. Computers touched by
+/// an input are queued (`dirty`) and drained of their outputs in node order; each computer's
+/// deadline is kept in an ordered index, so a step at time `t` wakes exactly the computers due
+/// at `t`, and an idle computer costs nothing per step.
 pub struct World {
     medium: Medium,
     nodes: Vec<Node>,
     /// Medium modem → (node, device path).
-    modem_owner: Vec<(NodeId, String)>,
+    modem_owner: Vec<(NodeId, Box<str>)>,
+    /// Nodes that received an input since their outputs were last drained (`in_dirty` says
+    /// which are queued).
+    dirty: Vec<NodeId>,
+    in_dirty: Vec<bool>,
+    /// Each node's deadline as last read, and the same as an ordered index.
+    deadline: Vec<Option<Instant>>,
+    deadlines: BTreeSet<(Instant, NodeId)>,
+    /// Whether [`World::syscall`] and [`World::method`] leave their effects to the next flush.
+    deferred: bool,
+    /// Copies being delivered, and scratch space to group them (kept between rounds).
+    batch: Vec<Due>,
+    batch_scratch: Vec<Due>,
     now: Instant,
     events: Vec<EventRecord>,
     trace: Option<Vec<TransmitRecord>>,
@@ -204,6 +258,13 @@ impl World {
             medium,
             nodes: Vec::new(),
             modem_owner: Vec::new(),
+            dirty: Vec::new(),
+            in_dirty: Vec::new(),
+            deadline: Vec::new(),
+            deadlines: BTreeSet::new(),
+            deferred: false,
+            batch: Vec::new(),
+            batch_scratch: Vec::new(),
             now: Instant::ZERO,
             events: Vec::new(),
             trace: None,
@@ -213,6 +274,15 @@ impl World {
             tcp_queue: VecDeque::new(),
             psp_seq: BTreeMap::new(),
         }
+    }
+
+    /// With `on`, [`World::syscall`] and [`World::method`] apply the computer's outputs (channel
+    /// opens and transmits reach the medium at once) but deliver nothing; the caller calls
+    /// [`World::flush`] once after a round of calls. A script driving many computers at one
+    /// instant then costs one delivery pass per round instead of one per call (each computer
+    /// takes the round's broadcasts in a row). Off by default.
+    pub fn set_deferred(&mut self, on: bool) {
+        self.deferred = on;
     }
 
     /// Records every transmit from now on (see [`World::trace`]).
@@ -293,7 +363,7 @@ impl World {
         let mut map = BTreeMap::new();
         for (device, kind) in modems {
             let m = self.medium.add_modem(computer_id, *kind);
-            self.modem_owner.push((node, device.to_string()));
+            self.modem_owner.push((node, Box::from(*device)));
             map.insert(device.to_string(), m);
         }
         self.nodes.push(Node {
@@ -303,12 +373,51 @@ impl World {
             completions: Vec::new(),
             rednet_inbox: Vec::new(),
         });
+        self.in_dirty.push(false);
+        self.deadline.push(None);
+        self.touch(node);
         self.flush();
         node
     }
 
+    /// Queues `node` for draining its outputs and re-reading its deadline.
+    fn touch(&mut self, node: NodeId) {
+        if let Some(d) = self.in_dirty.get_mut(node) {
+            if !*d {
+                *d = true;
+                self.dirty.push(node);
+            }
+        }
+    }
+
+    /// Applies `node`'s outputs now and re-reads its deadline; nothing is delivered.
+    fn drain_outputs(&mut self, node: NodeId) {
+        if node >= self.nodes.len() {
+            return;
+        }
+        while let Some(o) = self.nodes[node].poll_output() {
+            self.apply(node, o);
+        }
+        self.sync_deadline(node);
+    }
+
+    /// Re-reads `node`'s deadline into the index.
+    fn sync_deadline(&mut self, node: NodeId) {
+        let new = self.nodes[node].poll_timeout();
+        let old = std::mem::replace(&mut self.deadline[node], new);
+        if old != new {
+            if let Some(t) = old {
+                self.deadlines.remove(&(t, node));
+            }
+            if let Some(t) = new {
+                self.deadlines.insert((t, node));
+            }
+        }
+    }
+
     /// The rednet API of a CraftOS node; call [`World::flush`] after using it.
     pub fn craftos_mut(&mut self, node: NodeId) -> Option<&mut Endpoint<SplitMix64>> {
+        self.touch(node);
         match &mut self.nodes.get_mut(node)?.machine {
             Machine::CraftOs(e) => Some(e),
             _ => None,
@@ -355,6 +464,7 @@ impl World {
     /// # Panics
     /// If `node` is not a Phoenix computer (a bug in the calling script).
     pub fn computer_mut(&mut self, node: NodeId) -> &mut Computer {
+        self.touch(node);
         match &mut self.nodes[node].machine {
             Machine::Phoenix(c) => c,
             _ => panic!("node {node} is not a Phoenix computer"),
@@ -375,7 +485,12 @@ impl World {
             Some(Machine::Phoenix(c)) => c.syscall(now, pid, root, name, args),
             _ => Err(SyscallError::msg("not a Phoenix computer")),
         };
-        self.flush();
+        if self.deferred {
+            self.drain_outputs(node);
+        } else {
+            self.touch(node);
+            self.flush();
+        }
         r
     }
 
@@ -393,7 +508,12 @@ impl World {
             Some(Machine::Phoenix(c)) => c.handle_method(now, pid, handle, method, args),
             _ => Err(SyscallError::msg("not a Phoenix computer")),
         };
-        self.flush();
+        if self.deferred {
+            self.drain_outputs(node);
+        } else {
+            self.touch(node);
+            self.flush();
+        }
         r
     }
 
@@ -407,16 +527,14 @@ impl World {
         std::mem::take(&mut self.events)
     }
 
-    /// The earliest deadline of the medium and every computer.
+    /// The earliest deadline of the medium and every computer (as of the last
+    /// [`World::flush`]).
     pub fn next_deadline(&self) -> Option<Instant> {
-        let mut next = self.medium.poll_timeout();
-        for n in &self.nodes {
-            next = match (next, n.poll_timeout()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+        let node = self.deadlines.first().map(|(t, _)| *t);
+        match (self.medium.poll_timeout(), node) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        next
     }
 
     /// Runs the world until `until`, handling every deadline on the way in time order.
@@ -464,10 +582,19 @@ impl World {
 
     fn step(&mut self) {
         let now = self.now;
-        for n in &mut self.nodes {
-            if n.poll_timeout().is_some_and(|t| t <= now) {
-                n.handle_timeout(now);
+        let mut due: Vec<NodeId> = Vec::new();
+        while let Some(&(t, n)) = self.deadlines.first() {
+            if t > now {
+                break;
             }
+            self.deadlines.pop_first();
+            self.deadline[n] = None;
+            due.push(n);
+        }
+        due.sort_unstable();
+        for n in due {
+            self.nodes[n].handle_timeout(now);
+            self.touch(n);
         }
         self.flush();
     }
@@ -476,10 +603,21 @@ impl World {
     pub fn flush(&mut self) {
         loop {
             let mut progress = false;
-            for node in 0..self.nodes.len() {
-                while let Some(o) = self.nodes[node].poll_output() {
-                    progress = true;
-                    self.apply(node, o);
+            if !self.dirty.is_empty() {
+                let mut list = std::mem::take(&mut self.dirty);
+                list.sort_unstable();
+                for &node in &list {
+                    self.in_dirty[node] = false;
+                    while let Some(o) = self.nodes[node].poll_output() {
+                        progress = true;
+                        self.apply(node, o);
+                    }
+                    self.sync_deadline(node);
+                }
+                // Keep the allocation for the next round.
+                if self.dirty.is_empty() {
+                    list.clear();
+                    self.dirty = list;
                 }
             }
             while let Some((node, tcp, ev)) = self.tcp_queue.pop_front() {
@@ -491,27 +629,65 @@ impl World {
                 if let Machine::Phoenix(c) = &mut self.nodes[node].machine {
                     c.handle_tcp(now, tcp, ev);
                 }
+                self.touch(node);
             }
-            while let Some(d) = self.medium.poll_delivery(self.now) {
+            if self.deliver_due() {
                 progress = true;
-                self.stats.deliveries += 1;
-                let Some((node, device)) = self.modem_owner.get(d.modem.0).cloned() else {
-                    continue;
-                };
-                let now = self.now;
-                self.nodes[node].handle_modem_message(
-                    now,
-                    &device,
-                    d.channel,
-                    d.reply_channel,
-                    &d.message,
-                    d.distance,
-                );
             }
-            if !progress {
+            if !progress && self.dirty.is_empty() {
                 return;
             }
         }
+    }
+
+    /// Delivers the copies due now, grouped by receiving modem.
+    ///
+    /// Each computer receives its copies in the order the medium has them, and no computer sees
+    /// another's outputs before the round ends, so grouping changes nothing a computer can
+    /// observe; it lets one computer's memory stay in cache while it takes a run of broadcasts
+    /// instead of every broadcast walking every computer's memory.
+    fn deliver_due(&mut self) -> bool {
+        let now = self.now;
+        let mut batch = std::mem::take(&mut self.batch);
+        let mut any = false;
+        loop {
+            batch.clear();
+            self.medium.drain_due(now, &mut batch, MAX_BATCH);
+            if batch.is_empty() {
+                break;
+            }
+            any = true;
+            group_by_modem(
+                &mut batch,
+                &mut self.batch_scratch,
+                self.medium.modem_count(),
+            );
+            for d in &batch {
+                self.stats.deliveries += 1;
+                let Some((node, device)) = self.modem_owner.get(d.modem as usize) else {
+                    continue;
+                };
+                let node = *node;
+                let (message, channel, reply) = self.medium.payload(d.payload);
+                self.nodes[node].handle_modem_message(
+                    now,
+                    device,
+                    channel,
+                    reply,
+                    message,
+                    d.distance(),
+                );
+                if !self.in_dirty[node] {
+                    self.in_dirty[node] = true;
+                    self.dirty.push(node);
+                }
+            }
+            for d in &batch {
+                self.medium.release(d.payload);
+            }
+        }
+        self.batch = batch;
+        any
     }
 
     fn modem(&self, node: NodeId, device: &str) -> Option<ModemId> {
@@ -622,9 +798,13 @@ impl World {
                     Some((t, listener)) if !tls => {
                         let now = self.now;
                         match &mut self.nodes[t].machine {
-                            Machine::Phoenix(c) => c
-                                .handle_tcp_accept(now, listener, &peer_name)
-                                .map(|id| (t, id)),
+                            Machine::Phoenix(c) => {
+                                let r = c
+                                    .handle_tcp_accept(now, listener, &peer_name)
+                                    .map(|id| (t, id));
+                                self.touch(t);
+                                r
+                            }
                             _ => None,
                         }
                     }

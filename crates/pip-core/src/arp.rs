@@ -15,8 +15,14 @@
 //! The self entry (`own IP → own ID`) is never overwritten by learning: a peer claiming
 //! our address is a collision, reported by the stack, not a reason to stop delivering
 //! to ourselves.
+//!
+//! Layout: every computer on a busy segment learns from every ARP broadcast (§6.3 rule 2), so in
+//! a simulated world of thousands each cache is full and learning is on the hot path of every
+//! broadcast. Entries live in one dense vector (24 bytes each) found through an open-addressing
+//! index of `u16` slots, and learned entries are chained in learning order through the entries
+//! themselves: a full cache costs about 29 KiB, and learning, lookup and eviction are O(1).
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
@@ -40,12 +46,20 @@ pub enum EntryKind {
     Learned,
 }
 
+/// No entry (end of the learning-order chain).
+const NONE: u16 = u16::MAX;
+/// The index starts with this many slots and doubles while it is more than ¾ full.
+const MIN_INDEX: usize = 8;
+
 #[derive(Clone, Copy, Debug)]
 struct Entry {
+    ip: u32,
     id: ComputerId,
-    kind: EntryKind,
     expires: Instant,
-    stamp: u64,
+    /// Learning-order neighbours (learned entries only; `NONE` otherwise and at the ends).
+    prev: u16,
+    next: u16,
+    kind: EntryKind,
 }
 
 /// What [`ArpCache::learn`] did.
@@ -62,15 +76,33 @@ pub enum Learned {
 }
 
 /// One interface's map from IP to computer ID.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ArpCache {
-    map: BTreeMap<u32, Entry>,
-    /// Learned entries in learning order, as `(ip, stamp)`; records whose stamp no longer
-    /// matches the entry are stale and skipped.
-    order: VecDeque<(u32, u64)>,
-    next_stamp: u64,
+    entries: Vec<Entry>,
+    /// Open addressing (linear probing, backward-shift deletion): 0 is empty, `k + 1` names
+    /// `entries[k]`. Empty until the first entry.
+    index: Vec<u16>,
+    /// Oldest and newest learned entries.
+    head: u16,
+    tail: u16,
     /// Entries that are not the self entry.
     counted: usize,
+}
+
+impl Default for ArpCache {
+    fn default() -> Self {
+        ArpCache {
+            entries: Vec::new(),
+            index: Vec::new(),
+            head: NONE,
+            tail: NONE,
+            counted: 0,
+        }
+    }
+}
+
+fn hash(ip: u32) -> usize {
+    (u64::from(ip).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize
 }
 
 impl ArpCache {
@@ -79,11 +111,141 @@ impl ArpCache {
         ArpCache::default()
     }
 
+    /// The index slot naming the entry for `ip`, or the empty slot where it would go.
+    fn slot(&self, ip: u32) -> (usize, Option<usize>) {
+        let mask = self.index.len().wrapping_sub(1);
+        let mut i = hash(ip) & mask;
+        // The index is at most ¾ full, so an empty slot is always reached.
+        for _ in 0..self.index.len() {
+            match self.index[i] {
+                0 => return (i, None),
+                k if self.entries[usize::from(k) - 1].ip == ip => {
+                    return (i, Some(usize::from(k) - 1))
+                }
+                _ => i = (i + 1) & mask,
+            }
+        }
+        (i, None)
+    }
+
+    #[inline]
+    fn find(&self, ip: u32) -> Option<usize> {
+        if self.index.is_empty() {
+            return None;
+        }
+        self.slot(ip).1
+    }
+
+    /// Appends a new entry (its `ip` must be absent) and indexes it.
+    fn add(&mut self, ip: u32, id: ComputerId, kind: EntryKind, expires: Instant) -> usize {
+        let n = self.entries.len();
+        if 4 * (n + 1) > 3 * self.index.len() {
+            let size = (2 * self.index.len()).max(MIN_INDEX);
+            self.index = vec![0; size];
+            for k in 0..n {
+                let (s, _) = self.slot(self.entries[k].ip);
+                self.index[s] = (k + 1) as u16;
+            }
+        }
+        if self.entries.len() == self.entries.capacity() {
+            // Exact growth: a full cache holds capacity + 1 entries, not the next power of two.
+            let room = (ARP_CACHE_CAPACITY + 1)
+                .saturating_sub(n)
+                .clamp(1, n.max(4));
+            self.entries.reserve_exact(room);
+        }
+        self.entries.push(Entry {
+            ip,
+            id,
+            expires,
+            prev: NONE,
+            next: NONE,
+            kind,
+        });
+        let (s, _) = self.slot(ip);
+        self.index[s] = (n + 1) as u16;
+        if kind == EntryKind::Learned {
+            self.push_newest(n);
+        }
+        n
+    }
+
+    /// Removes entry `k` (unchained first if learned); the last entry moves into its place.
+    fn delete(&mut self, k: usize) {
+        if self.entries[k].kind == EntryKind::Learned {
+            self.unchain(k);
+        }
+        let (mut hole, _) = self.slot(self.entries[k].ip);
+        let mask = self.index.len() - 1;
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let x = self.index[j];
+            if x == 0 {
+                break;
+            }
+            let home = hash(self.entries[usize::from(x) - 1].ip) & mask;
+            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
+                self.index[hole] = x;
+                hole = j;
+            }
+        }
+        self.index[hole] = 0;
+        let last = self.entries.len() - 1;
+        self.entries.swap_remove(k);
+        if k == last {
+            return;
+        }
+        // The index still names the moved entry by its old place: find that slot by value.
+        let moved = self.entries[k];
+        let mut s = hash(moved.ip) & mask;
+        while usize::from(self.index[s]) != last + 1 {
+            s = (s + 1) & mask;
+        }
+        self.index[s] = (k + 1) as u16;
+        if moved.kind == EntryKind::Learned {
+            let k16 = k as u16;
+            match moved.prev {
+                NONE => self.head = k16,
+                p => self.entries[usize::from(p)].next = k16,
+            }
+            match moved.next {
+                NONE => self.tail = k16,
+                n => self.entries[usize::from(n)].prev = k16,
+            }
+        }
+    }
+
+    fn unchain(&mut self, k: usize) {
+        let Entry { prev, next, .. } = self.entries[k];
+        match prev {
+            NONE => self.head = next,
+            p => self.entries[usize::from(p)].next = next,
+        }
+        match next {
+            NONE => self.tail = prev,
+            n => self.entries[usize::from(n)].prev = prev,
+        }
+        self.entries[k].prev = NONE;
+        self.entries[k].next = NONE;
+    }
+
+    fn push_newest(&mut self, k: usize) {
+        let k16 = k as u16;
+        self.entries[k].prev = self.tail;
+        self.entries[k].next = NONE;
+        match self.tail {
+            NONE => self.head = k16,
+            t => self.entries[usize::from(t)].next = k16,
+        }
+        self.tail = k16;
+    }
+
     /// The computer ID for `ip`, if known and not expired.
     #[inline]
     pub fn get(&self, ip: Ipv4Addr, now: Instant) -> Option<ComputerId> {
-        self.map
-            .get(&u32::from(ip))
+        self.find(u32::from(ip))
+            .map(|k| &self.entries[k])
             .filter(|e| e.kind != EntryKind::Learned || e.expires > now)
             .map(|e| e.id)
     }
@@ -95,53 +257,55 @@ impl ArpCache {
 
     /// Number of entries including the self entry (at most [`ARP_CACHE_CAPACITY`] + 1).
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     /// Whether the cache is empty.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 
     /// Usable entries, ascending by address.
     pub fn entries(&self, now: Instant) -> Vec<(Ipv4Addr, ComputerId, EntryKind)> {
-        self.map
+        let mut v: Vec<(Ipv4Addr, ComputerId, EntryKind)> = self
+            .entries
             .iter()
-            .filter(|(_, e)| e.kind != EntryKind::Learned || e.expires > now)
-            .map(|(ip, e)| (Ipv4Addr::from(*ip), e.id, e.kind))
-            .collect()
+            .filter(|e| e.kind != EntryKind::Learned || e.expires > now)
+            .map(|e| (Ipv4Addr::from(e.ip), e.id, e.kind))
+            .collect();
+        v.sort_unstable_by_key(|e| e.0);
+        v
     }
 
     /// ARP learning: stores `ip → id`, overwriting learned and manual entries,
     /// never the self entry.
     pub fn learn(&mut self, ip: Ipv4Addr, id: ComputerId, now: Instant) -> Learned {
         let key = u32::from(ip);
-        let mut evicted = false;
-        match self.map.get(&key).map(|e| e.kind) {
-            Some(EntryKind::SelfEntry) => return Learned::SelfKept,
-            Some(_) => {}
-            None => {
-                if self.counted >= ARP_CACHE_CAPACITY {
-                    if !self.evict_one() {
-                        return Learned::Full;
-                    }
-                    evicted = true;
-                }
-                self.counted += 1;
+        let expires = now + ARP_ENTRY_LIFETIME;
+        if let Some(k) = self.find(key) {
+            let kind = self.entries[k].kind;
+            if kind == EntryKind::SelfEntry {
+                return Learned::SelfKept;
             }
+            if kind == EntryKind::Learned {
+                self.unchain(k);
+            }
+            let e = &mut self.entries[k];
+            e.id = id;
+            e.kind = EntryKind::Learned;
+            e.expires = expires;
+            self.push_newest(k);
+            return Learned::Stored;
         }
-        let stamp = self.bump();
-        self.map.insert(
-            key,
-            Entry {
-                id,
-                kind: EntryKind::Learned,
-                expires: now + ARP_ENTRY_LIFETIME,
-                stamp,
-            },
-        );
-        self.order.push_back((key, stamp));
-        self.compact();
+        let mut evicted = false;
+        if self.counted >= ARP_CACHE_CAPACITY {
+            if !self.evict_one() {
+                return Learned::Full;
+            }
+            evicted = true;
+        }
+        self.counted += 1;
+        self.add(key, id, EntryKind::Learned, expires);
         if evicted {
             Learned::StoredEvicting
         } else {
@@ -165,10 +329,9 @@ impl ArpCache {
     /// Sets a manual entry (`arpset`); fails only when the cache is full of manual entries.
     pub fn set_manual(&mut self, ip: Ipv4Addr, id: ComputerId) -> Result<(), crate::ConfigError> {
         let key = u32::from(ip);
-        let counted = matches!(
-            self.map.get(&key).map(|e| e.kind),
-            Some(EntryKind::Manual | EntryKind::Learned)
-        );
+        let counted = self
+            .find(key)
+            .is_some_and(|k| self.entries[k].kind != EntryKind::SelfEntry);
         if !counted {
             // A self entry overridden by hand becomes a counted manual entry.
             if self.counted >= ARP_CACHE_CAPACITY && !self.evict_one() {
@@ -176,93 +339,71 @@ impl ArpCache {
             }
             self.counted += 1;
         }
-        let stamp = self.bump();
-        self.map.insert(
-            key,
-            Entry {
-                id,
-                kind: EntryKind::Manual,
-                expires: Instant::MAX,
-                stamp,
-            },
-        );
+        // Eviction may have moved entries: look again.
+        match self.find(key) {
+            Some(k) => {
+                if self.entries[k].kind == EntryKind::Learned {
+                    self.unchain(k);
+                }
+                let e = &mut self.entries[k];
+                e.id = id;
+                e.kind = EntryKind::Manual;
+                e.expires = Instant::MAX;
+            }
+            None => {
+                self.add(key, id, EntryKind::Manual, Instant::MAX);
+            }
+        }
         Ok(())
     }
 
     /// Removes the entry for `ip` (`arpset` with a nil ID).
     pub fn remove(&mut self, ip: Ipv4Addr) {
-        if let Some(e) = self.map.remove(&u32::from(ip)) {
-            if e.kind != EntryKind::SelfEntry {
+        if let Some(k) = self.find(u32::from(ip)) {
+            if self.entries[k].kind != EntryKind::SelfEntry {
                 self.counted -= 1;
             }
+            self.delete(k);
         }
     }
 
     /// Replaces the self entry: removes the old one (if any) and maps `ip` to `own`.
     pub fn set_self(&mut self, ip: Option<Ipv4Addr>, own: ComputerId) {
-        let old: Vec<u32> = self
-            .map
+        while let Some(k) = self
+            .entries
             .iter()
-            .filter(|(_, e)| e.kind == EntryKind::SelfEntry)
-            .map(|(k, _)| *k)
-            .collect();
-        for k in old {
-            self.map.remove(&k);
+            .position(|e| e.kind == EntryKind::SelfEntry)
+        {
+            self.delete(k);
         }
         if let Some(ip) = ip {
-            if let Some(e) = self.map.remove(&u32::from(ip)) {
-                if e.kind != EntryKind::SelfEntry {
-                    self.counted -= 1;
-                }
-            }
-            let stamp = self.bump();
-            self.map.insert(
-                u32::from(ip),
-                Entry {
-                    id: own,
-                    kind: EntryKind::SelfEntry,
-                    expires: Instant::MAX,
-                    stamp,
-                },
-            );
+            self.remove(ip);
+            self.add(u32::from(ip), own, EntryKind::SelfEntry, Instant::MAX);
         }
-    }
-
-    fn bump(&mut self) -> u64 {
-        self.next_stamp += 1;
-        self.next_stamp
     }
 
     /// Evicts the learned entry learned longest ago; false if there is none.
     fn evict_one(&mut self) -> bool {
-        while let Some((key, stamp)) = self.order.pop_front() {
-            if let Some(e) = self.map.get(&key) {
-                if e.kind == EntryKind::Learned && e.stamp == stamp {
-                    self.map.remove(&key);
-                    self.counted -= 1;
-                    return true;
-                }
+        match self.head {
+            NONE => false,
+            k => {
+                self.delete(usize::from(k));
+                self.counted -= 1;
+                true
             }
         }
-        false
     }
 
-    /// Drops stale order records once they outnumber live entries, keeping `order` bounded by
-    /// about twice the capacity.
-    fn compact(&mut self) {
-        if self.order.len() > 2 * ARP_CACHE_CAPACITY + 16 {
-            let map = &self.map;
-            self.order.retain(|(k, s)| {
-                map.get(k)
-                    .is_some_and(|e| e.kind == EntryKind::Learned && e.stamp == *s)
-            });
-        }
-    }
-
-    /// Length of the internal order queue (for bound checks in tests).
+    /// Number of learned entries in learning order (for bound checks in tests).
     #[doc(hidden)]
     pub fn order_len(&self) -> usize {
-        self.order.len()
+        let mut n = 0;
+        let mut k = self.head;
+        while k != NONE && n <= self.entries.len() {
+            n += 1;
+            k = self.entries[usize::from(k)].next;
+        }
+        n
     }
 }
 
@@ -331,6 +472,72 @@ mod tests {
                 prop_assert!(c.len() <= ARP_CACHE_CAPACITY + 1);
                 prop_assert!(c.order_len() <= 2 * ARP_CACHE_CAPACITY + 17);
             }
+        }
+
+        /// The cache against a plain ordered-map model of §6.3/§6.4 with Q-ARP1's bounds:
+        /// same lookups, same outcomes, same eviction victim (oldest learned or refreshed).
+        #[test]
+        fn matches_a_simple_model(ops in proptest::collection::vec((0u8..7, 0u32..1100, 0u32..50), 0..2500)) {
+            use alloc::collections::BTreeMap;
+            let mut c = ArpCache::new();
+            // ip → (id, kind, expires, stamp)
+            let mut m: BTreeMap<u32, (u32, EntryKind, Instant, u64)> = BTreeMap::new();
+            let mut stamp = 0u64;
+            let mut now = T0;
+            let counted = |m: &BTreeMap<u32, (u32, EntryKind, Instant, u64)>| {
+                m.values().filter(|e| e.1 != EntryKind::SelfEntry).count()
+            };
+            let evict = |m: &mut BTreeMap<u32, (u32, EntryKind, Instant, u64)>| {
+                let victim = m.iter().filter(|(_, e)| e.1 == EntryKind::Learned).min_by_key(|(_, e)| e.3).map(|(k, _)| *k);
+                victim.map(|k| m.remove(&k)).is_some()
+            };
+            for (op, ip, id) in ops {
+                let addr = Ipv4Addr::from(0x0a00_0000 + ip);
+                let key = u32::from(addr);
+                stamp += 1;
+                match op {
+                    0..=2 => {
+                        let want = match m.get(&key).map(|e| e.1) {
+                            Some(EntryKind::SelfEntry) => Learned::SelfKept,
+                            Some(_) => { m.insert(key, (id, EntryKind::Learned, now + ARP_ENTRY_LIFETIME, stamp)); Learned::Stored }
+                            None => {
+                                let mut ev = false;
+                                let mut full = false;
+                                if counted(&m) >= ARP_CACHE_CAPACITY {
+                                    if evict(&mut m) { ev = true } else { full = true }
+                                }
+                                if full { Learned::Full } else {
+                                    m.insert(key, (id, EntryKind::Learned, now + ARP_ENTRY_LIFETIME, stamp));
+                                    if ev { Learned::StoredEvicting } else { Learned::Stored }
+                                }
+                            }
+                        };
+                        prop_assert_eq!(c.learn(addr, id, now), want);
+                    }
+                    3 => {
+                        let is_counted = m.get(&key).is_some_and(|e| e.1 != EntryKind::SelfEntry);
+                        let ok = is_counted || counted(&m) < ARP_CACHE_CAPACITY || evict(&mut m);
+                        if ok {
+                            m.insert(key, (id, EntryKind::Manual, Instant::MAX, stamp));
+                        }
+                        prop_assert_eq!(c.set_manual(addr, id).is_ok(), ok);
+                    }
+                    4 => { m.remove(&key); c.remove(addr); }
+                    5 => {
+                        m.retain(|_, e| e.1 != EntryKind::SelfEntry);
+                        m.insert(key, (99, EntryKind::SelfEntry, Instant::MAX, stamp));
+                        c.set_self(Some(addr), 99);
+                    }
+                    _ => { now += Duration::from_secs(u64::from(id) * 20); }
+                }
+                let want = m.get(&key).filter(|e| e.1 != EntryKind::Learned || e.2 > now).map(|e| e.0);
+                prop_assert_eq!(c.get(addr, now), want);
+                prop_assert_eq!(c.len(), m.len());
+            }
+            let want: Vec<(Ipv4Addr, ComputerId, EntryKind)> = m.iter()
+                .filter(|(_, e)| e.1 != EntryKind::Learned || e.2 > now)
+                .map(|(k, e)| (Ipv4Addr::from(*k), e.0, e.1)).collect();
+            prop_assert_eq!(c.entries(now), want);
         }
     }
 }

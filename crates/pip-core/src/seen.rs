@@ -34,8 +34,12 @@ pub(crate) struct SeenIds {
 }
 
 /// An open-addressing set of non-zero 64-bit digests (linear probing, backward-shift
-/// deletion), sized at twice [`SEEN_CAPACITY`] so probes stay short. Digests are uniformly
-/// random, so their low bits index directly.
+/// deletion), at most half full so probes stay short. Digests are uniformly random, so their
+/// low bits index directly.
+///
+/// It starts at [`MIN_SLOTS`] and doubles as it fills, up to [`SLOTS`] (twice
+/// [`SEEN_CAPACITY`]): a computer that forwards nothing keeps 128 bytes here instead of 64 KiB,
+/// which is most of an idle computer's memory in a simulation of thousands.
 #[derive(Clone, Debug)]
 struct DigestSet {
     slots: Vec<u64>,
@@ -43,28 +47,33 @@ struct DigestSet {
 }
 
 const SLOTS: usize = 2 * SEEN_CAPACITY;
+const MIN_SLOTS: usize = 16;
 
 impl DigestSet {
     fn new() -> DigestSet {
         DigestSet {
-            slots: vec![0; SLOTS],
+            slots: vec![0; MIN_SLOTS],
             len: 0,
         }
     }
 
-    fn home(d: u64) -> usize {
-        (d as usize) & (SLOTS - 1)
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    fn home(&self, d: u64) -> usize {
+        (d as usize) & self.mask()
     }
 
     /// The slot holding `d`, or the empty slot where it would go.
     fn find(&self, d: u64) -> (usize, bool) {
-        let mut i = Self::home(d);
-        // The table is never full (len ≤ SLOTS / 2), so an empty slot is always reached.
-        for _ in 0..SLOTS {
+        let mut i = self.home(d);
+        // The table is never full (len ≤ slots / 2), so an empty slot is always reached.
+        for _ in 0..self.slots.len() {
             match self.slots.get(i).copied().unwrap_or(0) {
                 0 => return (i, false),
                 x if x == d => return (i, true),
-                _ => i = (i + 1) & (SLOTS - 1),
+                _ => i = (i + 1) & self.mask(),
             }
         }
         (i, false)
@@ -74,7 +83,26 @@ impl DigestSet {
         self.find(d).1
     }
 
+    /// Doubles the table (re-placing every digest) while it would be more than half full.
+    fn grow_for(&mut self, len: usize) {
+        if 2 * len <= self.slots.len() || self.slots.len() >= SLOTS {
+            return;
+        }
+        let size = 2 * self.slots.len();
+        let old = core::mem::replace(&mut self.slots, vec![0; size]);
+        for d in old.into_iter().filter(|&d| d != 0) {
+            let (i, _) = self.find(d);
+            if let Some(s) = self.slots.get_mut(i) {
+                *s = d;
+            }
+        }
+    }
+
     fn insert(&mut self, d: u64) {
+        if self.contains(d) {
+            return;
+        }
+        self.grow_for(self.len + 1);
         let (i, found) = self.find(d);
         if !found {
             if let Some(s) = self.slots.get_mut(i) {
@@ -92,16 +120,17 @@ impl DigestSet {
         self.len -= 1;
         // Backward-shift: move later entries of the probe run into the hole when their home
         // position does not lie (cyclically) between the hole and their slot.
+        let mask = self.mask();
         let mut j = hole;
         loop {
-            j = (j + 1) & (SLOTS - 1);
+            j = (j + 1) & mask;
             let x = self.slots.get(j).copied().unwrap_or(0);
             if x == 0 {
                 break;
             }
-            let home = Self::home(x);
-            let dist_x = j.wrapping_sub(home) & (SLOTS - 1);
-            let dist_hole = j.wrapping_sub(hole) & (SLOTS - 1);
+            let home = self.home(x);
+            let dist_x = j.wrapping_sub(home) & mask;
+            let dist_hole = j.wrapping_sub(hole) & mask;
             if dist_x >= dist_hole {
                 self.slots[hole] = x;
                 hole = j;
@@ -221,6 +250,8 @@ mod tests {
                     model.remove(&d);
                 }
                 proptest::prop_assert_eq!(set.len, model.len());
+                // Grows on demand, never past its bound, never more than half full.
+                proptest::prop_assert!(set.slots.len() <= SLOTS && 2 * set.len <= set.slots.len());
                 for x in 1u64..64 {
                     let x = x * SLOTS as u64 / 8 + (x % 3);
                     proptest::prop_assert_eq!(set.contains(x), model.contains(&x));

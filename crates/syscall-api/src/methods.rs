@@ -235,6 +235,7 @@ impl Computer {
                 "method" => Ok(vec![Value::from(r.method())]),
                 "path" => Ok(vec![Value::from(r.path())]),
                 "requestHeaders" => Ok(vec![r.request_headers()]),
+                "requestTrailers" => Ok(vec![r.request_trailers()]),
                 "setResponseCode" => {
                     let code = crate::args::Args(args).num(1)?;
                     let code = if (0.0..=65535.0).contains(&code) {

@@ -1020,6 +1020,17 @@ pub static METHODS: &[MethodSpec] = &[
     ),
     method!(
         HttpRequest,
+        "requestTrailers",
+        NO_ARGS,
+        "a table of name → value",
+        ["attempt to use a closed file"],
+        "The trailer fields that followed a chunked request body (the last of repeated \
+         names); empty without a chunked body. They are parsed by the header rules and never \
+         mixed into `requestHeaders`.",
+        web
+    ),
+    method!(
+        HttpRequest,
         "setResponseCode",
         &[
             arg("code", ArgType::Number, "100 to 599."),

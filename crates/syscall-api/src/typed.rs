@@ -189,6 +189,52 @@ impl Computer {
         Ok(first(self.call(now, pid, id, "requestHeaders", &[])?).unwrap_or_default())
     }
 
+    /// `readMessage()` (WebSocket): the next whole message and whether it was binary; `None`
+    /// when no message is buffered.
+    pub fn read_message(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        id: HandleId,
+    ) -> Result<Option<(Vec<u8>, bool)>, SyscallError> {
+        let v = self.call(now, pid, id, "readMessage", &[])?;
+        Ok(match (v.first().and_then(Value::as_str), v.get(1)) {
+            (Some(s), Some(kind)) => Some((s.as_bytes().to_vec(), kind.as_bool() == Some(true))),
+            _ => None,
+        })
+    }
+
+    /// `closeReason()` (WebSocket): the close code and reason (each `None` when absent), or
+    /// `None` while open or after a local `close()`.
+    #[allow(clippy::type_complexity)]
+    pub fn close_reason(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        id: HandleId,
+    ) -> Result<Option<(Option<u16>, Option<String>)>, SyscallError> {
+        let v = self.call(now, pid, id, "closeReason", &[])?;
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let code = v.first().and_then(Value::as_num).map(|c| c as u16);
+        let reason = v
+            .get(1)
+            .and_then(Value::as_str)
+            .map(|s| s.to_string_lossy());
+        Ok(Some((code, reason)))
+    }
+
+    /// `requestTrailers()` (HTTP server request): the trailers of a chunked body, name → value.
+    pub fn request_trailers(
+        &mut self,
+        now: Instant,
+        pid: Pid,
+        id: HandleId,
+    ) -> Result<Value, SyscallError> {
+        Ok(first(self.call(now, pid, id, "requestTrailers", &[])?).unwrap_or_default())
+    }
+
     /// `setResponseCode(code, reason)` (HTTP server request).
     pub fn set_response_code(
         &mut self,
@@ -222,5 +268,42 @@ impl Computer {
             &[name.into(), value.into()],
         )
         .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ComputerConfig, ConnectOptions};
+    use modem_value::SplitMix64;
+
+    /// The typed methods give what the Lua-valued ones give, converted: a WebSocket still
+    /// connecting refuses reads with the handle's text and has no close reason yet.
+    #[test]
+    fn typed_methods_follow_the_lua_ones() {
+        let mut c = Computer::new(ComputerConfig::new(1, &["/top"]), &mut SplitMix64::new(3));
+        let now = Instant::ZERO;
+        let ws = c
+            .connect(now, 1, &ConnectOptions::new("ws://example.com/"))
+            .unwrap();
+        assert_eq!(c.status(now, 1, ws).unwrap(), (Status::Connecting, None));
+        assert_eq!(
+            c.read_message(now, 1, ws).unwrap_err().to_string(),
+            "attempt to read from a connecting handle"
+        );
+        assert_eq!(c.close_reason(now, 1, ws).unwrap(), None);
+        // Another process that is not a descendant does not see the handle.
+        assert_eq!(
+            c.status(now, 2, ws).unwrap_err().to_string(),
+            "No such socket"
+        );
+        let http = c
+            .connect(now, 1, &ConnectOptions::new("http://example.com/"))
+            .unwrap();
+        assert_eq!(c.status(now, 1, http).unwrap(), (Status::Ready, None));
+        assert_eq!(
+            c.response_code(now, 1, http).unwrap_err().to_string(),
+            "attempt to read from a ready handle"
+        );
     }
 }

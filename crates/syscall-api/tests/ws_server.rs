@@ -126,3 +126,22 @@ fn read_message_and_close_reason() {
         vec![Value::from(4001), Value::from("bye")]
     );
 }
+
+#[test]
+fn typed_read_message_and_close_reason() {
+    let (mut s, tcp) = accepted(None);
+    let now = Instant::ZERO;
+    let id = syscall_api::HandleId(s.handle);
+    s.c.handle_tcp(now, tcp, TcpEvent::Data(frame(1, b"hello")));
+    assert_eq!(s.c.close_reason(now, 1, id).unwrap(), None);
+    assert_eq!(
+        s.c.read_message(now, 1, id).unwrap(),
+        Some((b"hello".to_vec(), false))
+    );
+    assert_eq!(s.c.read_message(now, 1, id).unwrap(), None);
+    s.c.handle_tcp(now, tcp, TcpEvent::Data(frame(8, &1000u16.to_be_bytes())));
+    assert_eq!(
+        s.c.close_reason(now, 1, id).unwrap(),
+        Some((Some(1000), None))
+    );
+}

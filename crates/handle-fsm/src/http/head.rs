@@ -465,7 +465,7 @@ pub(crate) fn value_len(v: &[u8]) -> Option<usize> {
 
 /// `uri-host [":" port]`, or empty (RFC 9112 §3.2, RFC 3986 §3.2.2).
 fn host_ok(v: &[u8]) -> bool {
-    let (host, port) = if v.first() == Some(&b'[') {
+    let port = if v.first() == Some(&b'[') {
         let Some(close) = v.iter().position(|&c| c == b']') else {
             return false;
         };
@@ -477,7 +477,7 @@ fn host_ok(v: &[u8]) -> bool {
         {
             return false;
         }
-        (&v[..=close], &v[close + 1..])
+        &v[close + 1..]
     } else {
         let end = v.iter().position(|&c| c == b':').unwrap_or(v.len());
         let host = &v[..end];
@@ -487,9 +487,8 @@ fn host_ok(v: &[u8]) -> bool {
         if !ok {
             return false;
         }
-        (host, &v[end..])
+        &v[end..]
     };
-    let _ = host;
     match port.split_first() {
         None => true,
         Some((b':', digits)) => digits.iter().all(u8::is_ascii_digit),

@@ -317,6 +317,8 @@ pub struct LuaHost {
     pub syscalls: u64,
     /// Transcript lines not yet taken.
     log: Vec<(Instant, String)>,
+    /// A host that only checks programs: one scratch state and the paths already compiled.
+    checker: Option<(Lua, BTreeSet<String>)>,
 }
 
 /// The pid of a computer's program.
@@ -328,6 +330,7 @@ fn lua_err(e: mlua::Error) -> String {
             format!("{}\n{traceback}", lua_err((*cause).clone()))
         }
         mlua::Error::RuntimeError(s) => s,
+        mlua::Error::SyntaxError { message, .. } => message,
         mlua::Error::MemoryError(s) => format!("not enough memory ({s})"),
         mlua::Error::WithContext { context, cause } => {
             format!("{context}: {}", lua_err((*cause).clone()))
@@ -360,7 +363,19 @@ impl LuaHost {
             limits,
             syscalls: 0,
             log: Vec::new(),
+            checker: None,
         }
+    }
+
+    /// A host whose [`LuaHost::add`] only reads and compiles each distinct program once (what
+    /// checking a scenario needs, without a Lua state per computer).
+    pub fn checker(limits: Limits) -> Self {
+        let mut h = LuaHost::new(limits);
+        h.checker = Some((
+            Lua::new_with(StdLib::NONE, LuaOptions::default()).expect("a bare Lua state"),
+            BTreeSet::new(),
+        ));
+        h
     }
 
     /// Loads `spec` on Phoenix computer `node` (named `name`), seeding its `math.random` with
@@ -374,6 +389,16 @@ impl LuaHost {
         seed: u64,
     ) -> Result<(), String> {
         let source = files.read(&spec.path)?;
+        if let Some((lua, seen)) = &mut self.checker {
+            if seen.insert(spec.path.clone()) {
+                lua.load(source.as_str())
+                    .set_name(format!("@{}", spec.path))
+                    .set_mode(mlua::ChunkMode::Text)
+                    .into_function()
+                    .map_err(lua_err)?;
+            }
+            return Ok(());
+        }
         let dir = match spec.path.rfind('/') {
             Some(i) => spec.path[..i + 1].to_string(),
             None => String::new(),

@@ -3,7 +3,7 @@
 
 use core::net::Ipv4Addr;
 
-use modem_value::{DecodeError, Value, WireMessage};
+use modem_value::{DecodeError, Table, Value, WireMessage};
 
 use super::{check_envelope, envelope, id_from, ip_from, opt_ip, ComputerId};
 use crate::addr::ip_value;
@@ -59,8 +59,60 @@ impl ArpMessage {
     }
 }
 
+/// The ARP fields `[PhoenixNetworking, type, reply, source, sourceIP, destination,
+/// destinationIP]` in one pass over the table: every computer of a segment decodes every ARP
+/// broadcast (§6.3 learning), so this is a hot path of a large simulated world.
+fn scan_arp(t: &Table) -> [&Value; 7] {
+    static NIL: Value = Value::Nil;
+    let mut out = [&NIL; 7];
+    for (k, v) in t.iter() {
+        let Value::Str(s) = k else { continue };
+        let slot = match s.as_bytes() {
+            b"PhoenixNetworking" => 0,
+            b"type" => 1,
+            b"reply" => 2,
+            b"source" => 3,
+            b"sourceIP" => 4,
+            b"destination" => 5,
+            b"destinationIP" => 6,
+            _ => continue,
+        };
+        out[slot] = v;
+    }
+    out
+}
+
+/// The well-formed case in one pass; `None` sends the caller to the field-by-field decoder,
+/// which names what is wrong.
+fn decode_scanned(value: &Value) -> Option<ArpMessage> {
+    let [phoenix, ty, reply, source, source_ip, destination, destination_ip] =
+        scan_arp(value.as_table()?);
+    let ok_type = matches!(ty, Value::Str(s) if s.as_bytes() == super::TYPE_ARP.as_bytes());
+    if !phoenix.is_truthy() || !ok_type {
+        return None;
+    }
+    let source = id_from(source, "source").ok()?;
+    match reply {
+        Value::Bool(true) => Some(ArpMessage::Reply(ArpReply {
+            source,
+            source_ip: ip_from(source_ip, "sourceIP").ok()?,
+            destination: id_from(destination, "destination").ok()?,
+            destination_ip: opt_ip(destination_ip, "destinationIP").ok()?,
+        })),
+        Value::Bool(false) => Some(ArpMessage::Request(ArpRequest {
+            source,
+            source_ip: opt_ip(source_ip, "sourceIP").ok()?,
+            destination_ip: ip_from(destination_ip, "destinationIP").ok()?,
+        })),
+        _ => None,
+    }
+}
+
 impl WireMessage for ArpMessage {
     fn decode(value: &Value) -> Result<Self, DecodeError> {
+        if let Some(m) = decode_scanned(value) {
+            return Ok(m);
+        }
         check_envelope(value, super::TYPE_ARP)?;
         let source = id_from(value.get("source"), "source")?;
         if value.field_bool("reply")? {
