@@ -330,9 +330,17 @@ fn build(
                 let name = format!("{}{i}", c.prefix);
                 let id = c.first_id + i;
                 let ip = Ipv4Addr::from(u32::from(first).wrapping_add(i)).to_string();
-                let x = rng.unit_f64() * c.side;
-                let z = rng.unit_f64() * c.side;
-                let kind = ModemKind::Wireless(Position::new(x, 64.0, z));
+                let kind = match c.cable {
+                    Some(cable) => ModemKind::Wired {
+                        cable,
+                        at: Position::new(f64::from(i), 64.0, 0.0),
+                    },
+                    None => {
+                        let x = rng.unit_f64() * c.side;
+                        let z = rng.unit_f64() * c.side;
+                        ModemKind::Wireless(Position::new(x, 64.0, z))
+                    }
+                };
                 let node_seed = rng.next_u64();
                 let node = world.add_computer(sim_config(id), &[("/top", kind)], &name, node_seed);
                 if let Some(spec) = program_spec(&c.program, &c.args, c.root, c.daemon, &c.expect)?
@@ -358,6 +366,14 @@ fn build(
                         ],
                     )
                     .map_err(|e| bad(format!("{name}: ipconfig: {e}")))?;
+                if let Some(g) = &c.gateway {
+                    let route = table! {"source" => "0.0.0.0", "sourceNetmask" => 0,
+                    "action" => "unicast", "device" => "/top", "destination" => g.as_str()};
+                    world
+                        .computer_mut(node)
+                        .syscall(now, 0, true, "routeadd", &[route])
+                        .map_err(|e| bad(format!("{name}: routeadd via {g}: {e}")))?;
+                }
                 b.names.insert(name.clone(), node);
                 b.ids.insert(name.clone(), id);
                 b.kinds.insert(name.clone(), NodeKind::Phoenix);

@@ -50,7 +50,8 @@
 //! Programs are described in the repository's `docs/lua-programs.md`. `[[crowd]]` tables add many
 //! similar Phoenix computers at once (for scale runs): `count`, `first_id`, `first_ip`
 //! (consecutive addresses), `netmask`, a square area of side `side` blocks on which their wireless
-//! modems are placed at random, and the same program fields as a node.
+//! modems are placed at random (or `cable = N`: wired modems on cable network N), an optional
+//! default route (`gateway`), and the same program fields as a node.
 
 use serde::Deserialize;
 
@@ -266,7 +267,15 @@ pub struct Crowd {
     /// Prefix length of every member's `/top`.
     pub netmask: u8,
     /// Side of the square area (blocks) the wireless modems are spread over.
+    #[serde(default)]
     pub side: f64,
+    /// Wired instead of wireless: every member's `/top` is on cable network `cable`, one block
+    /// apart along a line (a segment of its own; routers join segments).
+    #[serde(default)]
+    pub cable: Option<u32>,
+    /// A default route (`0.0.0.0/0` unicast on `/top`) through this gateway on every member.
+    #[serde(default)]
+    pub gateway: Option<String>,
     /// A Lua program (a file relative to the scenario's folder, e.g. `programs/ping.lua`).
     #[serde(default)]
     pub program: Option<String>,

@@ -517,6 +517,32 @@ impl World {
         r
     }
 
+    /// A transmit from `node`'s modem `device`, as if its computer had sent it (for tests and
+    /// benches that feed the world frames no stack would make). Delivered by the next flush.
+    /// Returns false for an unknown modem.
+    pub fn transmit(
+        &mut self,
+        node: NodeId,
+        device: &str,
+        channel: u16,
+        reply_channel: u16,
+        message: &Value,
+    ) -> bool {
+        let Some(m) = self
+            .nodes
+            .get(node)
+            .and_then(|n| n.modems.get(device))
+            .copied()
+        else {
+            return false;
+        };
+        self.stats.transmits += 1;
+        let _ = self
+            .medium
+            .transmit(self.now, m, channel, reply_channel, message);
+        true
+    }
+
     /// Every event recorded so far, in order.
     pub fn events(&self) -> &[EventRecord] {
         &self.events
