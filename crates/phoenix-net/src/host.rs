@@ -535,7 +535,12 @@ fn output_line(o: Output) -> Value {
         }
         Output::HearAll { device } => table! {"out" => "hear_all", "device" => device.as_str()},
         Output::Tcp(r) => tcp::request_line(r),
-        other => table! {"out" => "other", "debug" => format!("{other:?}")},
+        // `Output` is `#[non_exhaustive]`: every variant of this version has its line above; a
+        // newer stack's output this host cannot encode is reported, never silently dropped.
+        _ => table! {
+            "out" => "error", "line" => 0,
+            "message" => "the stack produced an output this host version cannot encode"
+        },
     }
 }
 
