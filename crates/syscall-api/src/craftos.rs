@@ -2,7 +2,9 @@
 //! `close`, `rednet.host`/`unhost`/`lookup` with rednet.lua's 2 s timing and early return, and
 //! the `repeat` program. Phoenix programs use rednet through handles instead (`connect
 //! "rednet://…"`); both share the computer's one rednet endpoint, so a name hosted here is
-//! answered for whichever side asks.
+//! answered for whichever side asks. Each side holds its own claim on a modem's rednet
+//! channels: `rednet.close` does not cut off an open rednet handle, and closing the last handle
+//! does not undo `rednet.open`.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -22,6 +24,10 @@ pub(crate) struct CraftOs {
     /// Requests made through this API whose completion the host wants.
     pending: BTreeSet<RequestId>,
     done: VecDeque<Completion>,
+    /// Modems on which `rednet.open` was called through this API and not closed since. The
+    /// computer's rednet endpoint is shared with Phoenix rednet handles, so each side holds its
+    /// own claim: a modem's rednet channels close only when neither side still wants them.
+    pub(crate) opened: BTreeSet<String>,
     pub(crate) repeater: Option<Repeater>,
 }
 
@@ -50,20 +56,35 @@ impl Computer {
     pub fn rednet_open(&mut self, now: Instant, modem: &str) -> Result<(), SyscallError> {
         self.advance(now);
         let m = self.modem_id(modem)?;
-        self.rednet.open(&m)?;
+        // rednet.lua's open re-opens channels that may already be open; the peripheral does not
+        // count, but the computer's channel table does, so an open endpoint is left as it is.
+        if !self.rednet.is_open(&m) {
+            self.rednet.open(&m)?;
+        }
+        self.craftos.opened.insert(modem.to_owned());
         self.pump();
         Ok(())
     }
 
     /// `rednet.close(modem)`, or `rednet.close()` on every modem when `modem` is `None`.
+    ///
+    /// The channels stay open on a modem that an open Phoenix rednet handle still uses (the
+    /// handle keeps receiving); they close when that handle closes.
     pub fn rednet_close(&mut self, now: Instant, modem: Option<&str>) -> Result<(), SyscallError> {
         self.advance(now);
-        match modem {
+        let names: Vec<String> = match modem {
             Some(name) => {
-                let m = self.modem_id(name)?;
+                self.modem_id(name)?;
+                vec![name.to_owned()]
+            }
+            None => self.modems.iter().map(|d| d.as_str().to_owned()).collect(),
+        };
+        for name in names {
+            self.craftos.opened.remove(&name);
+            let m = ModemId::from(name.as_str());
+            if self.rednet.is_open(&m) && !self.rednet_handle_uses(&name, None) {
                 self.rednet.close(&m)?;
             }
-            None => self.rednet.close_all(),
         }
         self.pump();
         Ok(())

@@ -163,18 +163,25 @@ impl Computer {
         }
     }
 
-    /// Closes rednet on each of `modems` that no other open rednet handle uses.
+    /// Closes rednet on each of `modems` that no other open rednet handle uses and that the
+    /// CraftOS rednet API did not open (`rednet.open` holds its own claim).
     fn release_rednet_modems(&mut self, closing: HandleId, modems: &[pip_core::Device]) {
         for m in modems {
-            let still_used = self.rednet_ids().into_iter().any(|other| {
-                other != closing
-                    && matches!(self.handles.get_internal_mut(other),
-                        Some(Kind::Rednet(h)) if !h.closed && h.modems.contains(m))
-            });
+            let still_used = self.rednet_handle_uses(m.as_str(), Some(closing))
+                || self.craftos.opened.contains(m.as_str());
             if !still_used {
                 let _ = self.rednet.close(&ModemId::from(m.as_str()));
             }
         }
+    }
+
+    /// Whether an open rednet handle other than `except` listens on `modem`.
+    pub(crate) fn rednet_handle_uses(&mut self, modem: &str, except: Option<HandleId>) -> bool {
+        self.rednet_ids().into_iter().any(|other| {
+            Some(other) != except
+                && matches!(self.handles.get_internal_mut(other),
+                    Some(Kind::Rednet(h)) if !h.closed && h.modems.iter().any(|d| d.as_str() == modem))
+        })
     }
 
     fn rednet_ids(&self) -> Vec<HandleId> {
