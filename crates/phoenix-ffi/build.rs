@@ -1,6 +1,7 @@
-//! Writes `phoenix.pc` next to the built library (`target/<profile>/phoenix.pc`), so a C or C++
-//! build finds the header and the library of this build with
-//! `PKG_CONFIG_PATH=target/<profile> pkg-config --cflags --libs phoenix`.
+//! Writes `phoenix-ffi.pc` next to the built library (`target/<profile>/phoenix-ffi.pc`), so a
+//! C or C++ build in the tree finds the header and the library of this build with
+//! `PKG_CONFIG_PATH=target/<profile> pkg-config --cflags --libs phoenix-ffi` (for an installed
+//! copy, `scripts/install-ffi.sh` writes its own `phoenix-ffi.pc`).
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ fn main() {
     };
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let pc = format!(
-        "libdir={}\nincludedir={}\n\nName: phoenix\nDescription: {}\nVersion: {}\n\
+        "libdir={}\nincludedir={}\n\nName: phoenix-ffi\nDescription: {}\nVersion: {}\n\
          Libs: -L${{libdir}} -lphoenix_ffi\nCflags: -I${{includedir}}\n",
         profile_dir.display(),
         manifest.join("include").display(),
@@ -21,7 +22,7 @@ fn main() {
         std::env::var("CARGO_PKG_VERSION").unwrap_or_default(),
     );
     // A read-only or unusual target directory only costs the convenience file.
-    if let Err(e) = std::fs::write(profile_dir.join("phoenix.pc"), pc) {
-        println!("cargo:warning=phoenix.pc not written: {e}");
+    if let Err(e) = std::fs::write(profile_dir.join("phoenix-ffi.pc"), pc) {
+        println!("cargo:warning=phoenix-ffi.pc not written: {e}");
     }
 }

@@ -1,7 +1,10 @@
--- neighbour FIRST_IP FIRST_ID COUNT: for crowds of computers with consecutive addresses and IDs.
--- Answers PDP datagrams on port 9, and asks the next computer once (ARP entry added by hand, so
--- no broadcast is needed); stays up twelve seconds so its own neighbour gets an answer.
-local first_ip, first_id, count = ...
+-- neighbour FIRST_IP FIRST_ID COUNT [BASE_PORT]: for crowds of computers with consecutive addresses
+-- and IDs. Answers PDP datagrams on its own port (BASE_PORT + its index: Phoenix carries ports as
+-- modem channels, so one shared port would make every computer hear every datagram), and asks the
+-- next computer once (ARP entry added by hand, so no broadcast is needed); stays up twelve seconds
+-- so its own neighbour gets an answer.
+local first_ip, first_id, count, base_port = ...
+base_port = base_port or 10000
 local function num(ip)
   local a, b, c, d = ip:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
   return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
@@ -15,9 +18,9 @@ local index = me - num(first_ip)
 local next_index = (index + 1) % count
 local target = dotted(num(first_ip) + next_index)
 syscall.arpadd("/top", target, first_id + next_index)
-syscall.listen("pdp://0.0.0.0:9")
+syscall.listen("pdp://0.0.0.0:" .. (base_port + index))
 sleep(math.random() * 2)
-local h = syscall.connect("pdp://" .. target .. ":9")
+local h = syscall.connect(("pdp://%s:%d"):format(target, base_port + next_index))
 h:write("hello")
 local answered = false
 local stop = syscall.timer(10)

@@ -45,6 +45,12 @@ pub fn psp_session(data: &[u8]) {
 fn session(u: &mut Unstructured<'_>) -> Result<()> {
     let mut ep: PspEndpoint<u8> = PspEndpoint::new(psp_proto::PspConfig {
         skip_stalled_gaps: u.arbitrary()?,
+        recovery: if u.arbitrary()? {
+            psp_proto::Recovery::Adaptive
+        } else {
+            psp_proto::Recovery::Phoenix
+        },
+        dup_acks: u.arbitrary()?,
     });
     let mut rng = SplitMix64::new(u.arbitrary()?);
     let mut now = 0u64;
@@ -210,7 +216,12 @@ fn session(u: &mut Unstructured<'_>) -> Result<()> {
                 assert!(s.pending_writes <= MAX_PENDING_WRITES, "{s:?}");
             }
         }
-        assert!(ep.half_open_count() <= ep.connection_count());
+        assert!(ep.half_open_count() <= psp_proto::config::MAX_HALF_OPEN);
+        assert_eq!(
+            ep.poll_timeout(),
+            ep.scan_timeout(),
+            "the deadline index disagrees with a scan of every connection"
+        );
     }
     Ok(())
 }

@@ -480,3 +480,52 @@ mod against_httparse {
         }
     }
 }
+
+mod split_independence {
+    //! A request stream built from framing-relevant pieces (valid and hostile) gives the same
+    //! requests, responses and close whether it arrives whole or in pieces: framing that
+    //! depended on packet boundaries would be a smuggling vector.
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "GET / HTTP/1.1\r\n",
+        "POST /a HTTP/1.1\r\n",
+        "GET / HTTP/1.0\r\n",
+        "Host: a\r\n",
+        "Content-Length: 5\r\n",
+        "Content-Length: 0\r\n",
+        "Transfer-Encoding: chunked\r\n",
+        "Transfer-Encoding: gzip, chunked\r\n",
+        "\r\n",
+        "\r\n",
+        "\n",
+        "\r",
+        "5\r\nhello\r\n",
+        "0\r\n",
+        "X: y\r\n",
+        " ",
+        ";a=\"b\"",
+        "Connection: close\r\n",
+        "Connection: keep-alive\r\n",
+        "Upgrade: h2c\r\n",
+        "Expect: 100-continue\r\n",
+        "\0",
+        ":",
+        "1f",
+        "hello",
+    ];
+
+    proptest! {
+        #[test]
+        fn server_verdicts_do_not_depend_on_the_split(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..16),
+            step in 1usize..8,
+        ) {
+            let wire: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let b = wire.as_bytes();
+            let whole = run_server(std::iter::once(b));
+            prop_assert_eq!(run_server(b.chunks(step)), whole, "{:?}", wire);
+        }
+    }
+}

@@ -21,6 +21,8 @@
 //! * [`Instant`] is the injected monotonic clock every state machine is driven by, and
 //!   [`RandomSource`] the injected randomness (with [`SplitMix64`], a seedable source for tests and
 //!   simulators). No crate of the stack reads a clock or draws OS randomness.
+//! * [`DeadlineIndex`] keeps the armed timers of many keyed things ordered by deadline, so a
+//!   state machine's `poll_timeout` costs O(log n) whatever the number of idle connections.
 //!
 //! The crate is `no_std` + `alloc` with `default-features = false`.
 //!
@@ -52,6 +54,7 @@ mod random;
 mod serialize;
 mod table;
 mod time;
+pub mod timers;
 mod value;
 mod wire;
 
@@ -63,6 +66,7 @@ pub use luastr::LuaStr;
 pub use random::{RandomSource, SplitMix64};
 pub use table::{KeyError, Table};
 pub use time::Instant;
+pub use timers::DeadlineIndex;
 pub use value::Value;
 pub use wire::WireMessage;
 

@@ -22,9 +22,10 @@
  *   - const char * arguments (config, modems, line): borrowed for the duration of the call
  *     only; the library keeps no pointer to them.
  *
- * Building: `cargo build -p phoenix-ffi` writes target/<profile>/phoenix.pc, so
- *   PKG_CONFIG_PATH=target/<profile> pkg-config --cflags --libs phoenix
- * gives the flags for this header and libphoenix_ffi. */
+ * Building: `cargo build -p phoenix-ffi` writes target/<profile>/phoenix-ffi.pc, so
+ *   PKG_CONFIG_PATH=target/<profile> pkg-config --cflags --libs phoenix-ffi
+ * gives the flags for this header and the library of that build; scripts/install-ffi.sh PREFIX
+ * installs both with PREFIX/lib/pkgconfig/phoenix-ffi.pc. */
 #ifndef PHOENIX_H
 #define PHOENIX_H
 

@@ -73,16 +73,16 @@ fn a_c_program_runs_two_computers_through_ping_psp_http_and_websocket() {
     assert!(text.matches(": ok").count() >= 30, "{text}");
 }
 
-/// The build writes `phoenix.pc` next to the library; pkg-config reads it (when installed).
+/// The build writes `phoenix-ffi.pc` next to the library; pkg-config reads it (when installed).
 #[test]
 fn the_build_writes_a_pkg_config_file() {
     let deps = std::env::current_exe().unwrap();
     let pc_dir = deps
         .ancestors()
-        .find(|d| d.join("phoenix.pc").exists())
-        .expect("phoenix.pc in an ancestor of the test binary")
+        .find(|d| d.join("phoenix-ffi.pc").exists())
+        .expect("phoenix-ffi.pc in an ancestor of the test binary")
         .to_path_buf();
-    let pc = std::fs::read_to_string(pc_dir.join("phoenix.pc")).unwrap();
+    let pc = std::fs::read_to_string(pc_dir.join("phoenix-ffi.pc")).unwrap();
     assert!(pc.contains("Libs: -L${libdir} -lphoenix_ffi"), "{pc}");
     let include = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("include");
     assert!(
@@ -90,7 +90,7 @@ fn the_build_writes_a_pkg_config_file() {
         "{pc}"
     );
     if let Ok(o) = Command::new("pkg-config")
-        .args(["--cflags", "phoenix"])
+        .args(["--cflags", "phoenix-ffi"])
         .env("PKG_CONFIG_PATH", &pc_dir)
         .output()
     {

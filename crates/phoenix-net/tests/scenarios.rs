@@ -140,6 +140,12 @@ fn scale_programs_run_on_a_small_crowd() {
     assert_eq!(r.computers, 20);
     let n = r.results.iter().filter(|a| a.kind == "neighbour").count();
     assert_eq!(n, 20);
+    let tick = std::fs::read_to_string(scenarios_dir().join("scale-lua-tick.toml"))
+        .unwrap()
+        .replace("count = 10000", "count = 20");
+    let r = run_text(&tick, None);
+    assert!(r.all_ok(), "{}", r.summary());
+    assert_eq!(r.results.iter().filter(|a| a.kind == "tick").count(), 20);
     let rate = std::fs::read_to_string(scenarios_dir().join("scale-syscalls.toml"))
         .unwrap()
         .replace("args = [100000]", "args = [2000]");

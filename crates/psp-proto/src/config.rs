@@ -33,10 +33,29 @@ pub const SYN_RECEIVED_RETRY: Duration = Duration::from_secs(2);
 /// syn-received: the half-open connection fails when the retry counter exceeds this.
 pub const SYN_RECEIVED_MAX_RETRIES: u32 = 3;
 
-/// Retransmission interval (fixed).
+/// Retransmission interval (fixed): the timeout of [`Recovery::Phoenix`] and the
+/// initial timeout of [`Recovery::Adaptive`] (before the first round-trip sample).
 pub const RETRANSMIT_INTERVAL: Duration = Duration::from_secs(2);
+/// [`Recovery::Adaptive`]: the retransmission timeout never goes below this. It must exceed a
+/// peer's delayed ACK ([`DELAYED_ACK`], 100 ms) plus a few 50 ms game ticks, or a peer that is
+/// merely slow to acknowledge would see spurious retransmissions.
+pub const MIN_RTO: Duration = Duration::from_millis(250);
+/// [`Recovery::Adaptive`]: the timeout (and its exponential backoff) never exceeds Phoenix's
+/// fixed interval, so the adaptive rule is never the slower sender: PSP has no congestion
+/// control, and a Phoenix peer re-sends whole windows every 2 s whatever we do. A peer that
+/// acknowledges on a 1 s tick measures about 1 s ± 0.5 s, which RFC 6298 would turn into 3 s.
+pub const MAX_RTO: Duration = RETRANSMIT_INTERVAL;
+/// [`Recovery::Adaptive`]: this many duplicate acknowledgements in a row start a fast
+/// retransmission (RFC 5681 §3.2).
+pub const DUP_ACK_THRESHOLD: u32 = 3;
+/// [`PspConfig::dup_acks`]: immediate duplicate ACKs a receiver sends per gap (enough for the
+/// sender's [`DUP_ACK_THRESHOLD`]; each is a message the peer must receive in order).
+pub const DUP_ACKS_PER_GAP: u32 = 4;
 /// Connected: after this many unanswered retransmission rounds the connection fails with
-/// `Connection timed out`.
+/// `Connection timed out`. Under [`Recovery::Adaptive`], whose rounds are uneven, the same
+/// limit in time: the connection fails when its oldest unacknowledged message has waited this
+/// many intervals plus one (18 s, when Phoenix's rule gives up) since it left or since the last
+/// progress.
 pub const MAX_RETRANSMIT_ROUNDS: u32 = 8;
 /// Closing states: the FIN is re-sent at most this many times, then the socket is forced
 /// closed.
@@ -77,9 +96,16 @@ pub const MAX_UNACKED: u64 = 1024;
 /// `write` fails with `Send buffer full`.
 pub const MAX_PENDING_WRITES: usize = 4096;
 
-/// Half-open (syn-received) connections in one endpoint. A listen record accepts one connection
-/// at a time, so a listener never holds more than one; this caps the total across
-/// listeners. A SYN beyond it is answered with RST.
+/// Half-open (syn-received) connections one listen record keeps while their handshakes run.
+/// The first to complete becomes the listener's connection (one per `listen`) and the
+/// others are reset. A SYN to a full backlog pushes out the oldest handshake (silently; a
+/// genuine client re-sends its SYN after 2 s), so spoofed SYNs cannot hold a listener: one alone
+/// takes one slot of eight, and locking a listener out takes eight SYNs per handshake round
+/// trip, sustained.
+pub const LISTEN_BACKLOG: usize = 8;
+
+/// Half-open (syn-received) connections in one endpoint, across all listeners' backlogs. A SYN
+/// beyond it (to a listener whose own backlog is not full) is answered with RST.
 pub const MAX_HALF_OPEN: usize = 1024;
 
 /// PDP: per-sender pseudo-handles per listener. When full, the least recently active one idle
@@ -102,12 +128,40 @@ pub struct PspConfig {
     /// between peers that all re-send ACK-only messages (every peer built on this crate does),
     /// which makes delivery exact.
     pub skip_stalled_gaps: bool,
+    /// When and which unacknowledged messages are re-sent. Both rules send the same segments
+    /// with the same fields, so either works with any peer.
+    pub recovery: Recovery,
+    /// Receiver side: acknowledge at once (with an ACK-only message carrying the last in-order
+    /// sequence) when a segment arrives out of order, at most [`DUP_ACKS_PER_GAP`] times per
+    /// gap, and when a segment fills a gap. These duplicate ACKs let an adaptive sender repair
+    /// a loss after one round trip instead of a timeout. Off by default: each is a message the
+    /// peer must receive in order, and a Phoenix 0.0.9 sender ignores them.
+    pub dup_acks: bool,
+}
+
+/// The sender's loss recovery rule (see the crate README for the algorithm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// Phoenix 0.0.9's: every [`RETRANSMIT_INTERVAL`] (2 s, restarted by every acknowledgement
+    /// of new data) re-send every unacknowledged message (go-back-N); fail after
+    /// [`MAX_RETRANSMIT_ROUNDS`] rounds. For exact replays of Phoenix's timing.
+    Phoenix,
+    /// RFC 6298 retransmission timeout from measured round trips (2 s until the first sample,
+    /// then between [`MIN_RTO`] and [`MAX_RTO`], Karn's rule, exponential backoff), timed from
+    /// when the oldest unacknowledged message was last sent, not pushed back by later
+    /// acknowledgements; a timeout or [`DUP_ACK_THRESHOLD`] duplicate ACKs re-send only the
+    /// first unacknowledged message, and each acknowledgement that then shows progress clocks
+    /// out the next ones (NewReno partial ACKs, RFC 6582), doubling the burst while the peer
+    /// shows it keeps nothing out of order.
+    Adaptive,
 }
 
 impl Default for PspConfig {
     fn default() -> Self {
         PspConfig {
             skip_stalled_gaps: true,
+            recovery: Recovery::Adaptive,
+            dup_acks: false,
         }
     }
 }

@@ -35,6 +35,12 @@
 //! where they happen (e.g. fin-wait waits for the peer's FIN instead of answering an early ACK of
 //! ours with RST).
 //!
+//! Retransmission follows [`Recovery::Adaptive`] by default (an RFC 6298 timeout from measured
+//! round trips, repair of the first unacknowledged message first, fast retransmit on duplicate
+//! ACKs), which sends the same segments as Phoenix, only at other times;
+//! [`Recovery::Phoenix`] keeps Phoenix's fixed 2 s go-back-N rounds. A listen record keeps a
+//! small backlog of handshakes ([`config::LISTEN_BACKLOG`]) and still yields one connection.
+//!
 //! Nothing a peer sends can panic the machine or grow memory without bound: [`config`] lists
 //! every limit (half-open connections, out-of-order segments, receive buffer, unacknowledged
 //! and queued messages, PDP pseudo-handles and queues) and what happens at it.
@@ -93,7 +99,7 @@ pub mod ports;
 mod psp;
 mod segment;
 
-pub use config::PspConfig;
+pub use config::{PspConfig, Recovery};
 pub use datagram::Datagram;
 pub use error::PspError;
 pub use io::{

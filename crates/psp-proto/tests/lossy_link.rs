@@ -10,7 +10,7 @@ use modem_value::{Instant, LuaStr, RandomSource, SplitMix64};
 use proptest::prelude::*;
 use psp_proto::config::{MAX_OUT_OF_ORDER, MAX_PENDING_WRITES, MAX_UNACKED, WINDOW};
 use psp_proto::{
-    ChannelRequest, HandleStatus, PspConfig, PspEndpoint, PspEvent, SegmentContext, State,
+    ChannelRequest, HandleStatus, PspConfig, PspEndpoint, PspEvent, Recovery, SegmentContext, State,
 };
 
 const A_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
@@ -133,6 +133,13 @@ impl Sim {
     }
 
     fn check_bounds(&self) {
+        for ep in [&self.a, &self.b] {
+            assert_eq!(
+                ep.poll_timeout(),
+                ep.scan_timeout(),
+                "the deadline index disagrees with a scan of every connection"
+            );
+        }
         for (ep, id) in [(&self.a, A_ID), (&self.b, B_ID)] {
             if let Some(s) = ep.stats(id) {
                 assert!(s.unacked as u64 <= MAX_UNACKED + WINDOW + 1, "{s:?}");
@@ -258,6 +265,7 @@ fn run(
         }
         sim.a.handle_timeout(t);
         sim.b.handle_timeout(t);
+        sim.check_bounds();
     }
     let errors = sim.errors.clone();
     (b_read, a_read, errors, sim)
@@ -283,10 +291,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// Exact delivery between two peers of this crate (gap skipping off: both re-send ACK-only
-    /// messages).
+    /// messages), under both loss recovery rules, with and without receiver duplicate ACKs.
     #[test]
-    fn exact_once_in_order_or_error(seed in any::<u64>(), link in link(), a in msgs(), b in msgs()) {
-        let cfg = PspConfig { skip_stalled_gaps: false };
+    fn exact_once_in_order_or_error(seed in any::<u64>(), link in link(), a in msgs(), b in msgs(),
+            adaptive in any::<bool>(), dup_acks in any::<bool>()) {
+        let recovery = if adaptive { Recovery::Adaptive } else { Recovery::Phoenix };
+        let cfg = PspConfig { skip_stalled_gaps: false, recovery, dup_acks };
         let (b_read, a_read, errors, sim) = run(seed, link, cfg, &a, &b);
         let (a_all, b_all) = (concat(&a), concat(&b));
         // PSP_TRACE=1 records every transmission; print it when investigating a failure.
@@ -314,11 +324,12 @@ proptest! {
     /// With the default configuration (gap skipping on), a skipped gap may lose whole messages
     /// that the link dropped in every round, but never reorders, duplicates or splits them.
     #[test]
-    fn default_config_never_corrupts(seed in any::<u64>(), link in link(), a in msgs()) {
+    fn default_config_never_corrupts(seed in any::<u64>(), link in link(), a in msgs(), dup_acks in any::<bool>()) {
         let tagged: Vec<Vec<u8>> = a.iter().enumerate()
             .map(|(i, m)| { let mut v = (i as u32).to_be_bytes().to_vec(); v.extend(m.iter().map(|&b| b | 1)); v.push(0); v })
             .collect();
-        let (b_read, _, errors, _) = run(seed, link, PspConfig::default(), &tagged, &[]);
+        let cfg = PspConfig { dup_acks, ..PspConfig::default() };
+        let (b_read, _, errors, _) = run(seed, link, cfg, &tagged, &[]);
         // Split what B read back into messages and check they are a subsequence of the writes.
         let mut got = Vec::new();
         let mut rest = b_read.as_slice();

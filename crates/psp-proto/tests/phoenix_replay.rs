@@ -22,7 +22,11 @@ fn closed_ev(id: u64) -> PspEvent {
 fn we_are_the_client_of_a_phoenix_server() {
     const ID: u64 = 3;
     let (lp, rp) = (51000u16, 21u16);
-    let mut ep = Ep::default();
+    // This replay pins a retransmission at Phoenix's fixed 2 s after a round-trip sample.
+    let mut ep = Ep::new(psp_proto::PspConfig {
+        recovery: psp_proto::Recovery::Phoenix,
+        ..Default::default()
+    });
     let mut rng = script(&[port_draw(lp), iss_draw(1000)]);
     ep.connect(ms(0), &mut rng, ID, PEER, Some(rp)).unwrap();
     assert_eq!(segs(&mut ep, lp, rp), vec![Segment::syn(1001)]);

@@ -3,6 +3,10 @@
 
 mod common;
 
+use std::time::Duration;
+
+use psp_proto::config::{MAX_RTO, MIN_RTO};
+
 use common::*;
 use modem_value::{LuaStr, SplitMix64};
 use psp_proto::{
@@ -26,7 +30,11 @@ fn status_ev(id: u64, s: HandleStatus, e: Option<&str>) -> PspEvent {
 
 /// A connecting client (SYN out, SYN reported sent at t=0): ISS 1000.
 fn connecting() -> Ep {
-    let mut ep = Ep::default();
+    connecting_with(psp_proto::PspConfig::default())
+}
+
+fn connecting_with(cfg: psp_proto::PspConfig) -> Ep {
+    let mut ep = Ep::new(cfg);
     let mut rng = script(&[port_draw(LPORT), iss_draw(1000)]);
     let port = ep.connect(ms(0), &mut rng, CID, PEER, Some(SPORT)).unwrap();
     assert_eq!(port, LPORT);
@@ -45,7 +53,18 @@ fn connecting() -> Ep {
 
 /// A connected client: ISS 1000, peer ISS 5000. Next send 1003, next expected 5002.
 fn client() -> Ep {
-    let mut ep = connecting();
+    client_with(psp_proto::PspConfig::default())
+}
+
+fn phoenix_cfg() -> psp_proto::PspConfig {
+    psp_proto::PspConfig {
+        recovery: psp_proto::Recovery::Phoenix,
+        ..Default::default()
+    }
+}
+
+fn client_with(cfg: psp_proto::PspConfig) -> Ep {
+    let mut ep = connecting_with(cfg);
     let mut rng = script(&[]);
     ep.handle_segment(
         ms(10),
@@ -64,7 +83,8 @@ fn client() -> Ep {
     ep
 }
 
-/// A listener on port 80 that received a SYN (peer ISS 7000, ours 3000): syn-received.
+/// A listener on port 80 that received a SYN (peer ISS 7000, ours 3000): one handshake in its
+/// backlog.
 fn half_open() -> Ep {
     let mut ep = Ep::default();
     ep.listen(SID, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
@@ -83,12 +103,13 @@ fn half_open() -> Ep {
         segs(&mut ep, SPORT, CPORT),
         vec![Segment::syn_ack(3001, 7002)]
     );
-    assert_eq!(ep.state(SID), Some(State::SynReceived));
+    assert_eq!(ep.half_open_count(), 1);
     assert_eq!(
-        ep.listener(SPORT),
-        None,
-        "the listen record became the connection"
+        ep.state(SID),
+        Some(State::Listening),
+        "the listen record stays until a handshake completes"
     );
+    assert_eq!(ep.listener(SPORT), Some(SID));
     ep
 }
 
@@ -107,6 +128,12 @@ fn server() -> Ep {
         }]
     );
     assert_eq!(ep.state(SID), Some(State::Connected));
+    assert_eq!(
+        ep.listener(SPORT),
+        None,
+        "the listen record became the connection"
+    );
+    assert_eq!(ep.half_open_count(), 0);
     ep
 }
 
@@ -150,7 +177,9 @@ fn data_both_ways_with_delayed_ack() {
     feed(&mut ep, 200, LPORT, SPORT, data(5003, 1004, "again"));
     ep.write(ms(210), CID, LuaStr::from("x")).unwrap();
     assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1005, 5003, "x")]);
-    assert_eq!(ep.poll_timeout(), Some(ms(2210)));
+    // The 10 ms round trip of "hello" was sampled: the timeout is RFC 6298's, at its floor.
+    assert_eq!(ep.stats(CID).unwrap().srtt, Some(Duration::from_millis(10)));
+    assert_eq!(ep.poll_timeout(), Some(ms(210) + MIN_RTO));
 }
 
 #[test]
@@ -193,9 +222,75 @@ fn peer_window_is_honoured() {
     );
 }
 
+/// Adaptive rule: RFC 6298 from Phoenix's initial 2 s (no sample yet; backoff is capped at the
+/// same 2 s), each timeout
+/// re-sending the first unacknowledged message (with the ACK-only message before it), and the
+/// connection failing 18 s after the message first left, when Phoenix's 8 rounds give up.
+#[test]
+fn adaptive_retransmission_backs_off_then_times_out() {
+    let mut ep = client();
+    ep.write(ms(0), CID, LuaStr::from("p")).unwrap();
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1003, 5001, "p")]);
+    for t in (2000..=16000).step_by(2000) {
+        assert_eq!(ep.poll_timeout(), Some(ms(t)));
+        ep.handle_timeout(ms(t));
+        assert_eq!(
+            segs(&mut ep, LPORT, SPORT),
+            vec![ack(1002, 5001), data(1003, 5001, "p")],
+            "t={t}"
+        );
+    }
+    assert_eq!(ep.stats(CID).unwrap().rto, MAX_RTO);
+    assert_eq!(ep.poll_timeout(), Some(ms(18000)));
+    ep.handle_timeout(ms(18000));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![]);
+    assert_eq!(
+        events(&mut ep),
+        vec![status_ev(
+            CID,
+            HandleStatus::Error,
+            Some("Connection timed out")
+        )]
+    );
+    assert_eq!(ep.stats(CID).unwrap().timeouts, 8);
+}
+
+/// Adaptive rule, fast retransmit: three duplicate ACKs re-send only the first unacknowledged
+/// message at once; the partial ACK that follows clocks out the next hole.
+#[test]
+fn three_duplicate_acks_repair_one_hole_each_round_trip() {
+    let mut ep = client();
+    for w in ["a", "b", "c", "d", "e", "f"] {
+        ep.write(ms(0), CID, LuaStr::from(w)).unwrap();
+    }
+    assert_eq!(segs(&mut ep, LPORT, SPORT).len(), 6);
+    // The peer got 1003 ("a"), lost 1004 ("b") and 1006 ("d"); it acknowledges 1003 with an
+    // ACK-only message for every later arrival (1005, 1007, 1008).
+    feed(&mut ep, 100, LPORT, SPORT, ack(5002, 1003));
+    feed(&mut ep, 101, LPORT, SPORT, ack(5003, 1003));
+    feed(&mut ep, 102, LPORT, SPORT, ack(5004, 1003));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![]);
+    feed(&mut ep, 103, LPORT, SPORT, ack(5005, 1003));
+    // (Re-sent while the triggering message is processed, so it acknowledges the one before.)
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1004, 5004, "b")]);
+    assert_eq!(ep.stats(CID).unwrap().fast_retransmits, 1);
+    // "b" fills the hole: the peer acknowledges up to 1005, showing it kept "c".
+    feed(&mut ep, 200, LPORT, SPORT, ack(5006, 1005));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1006, 5005, "d")]);
+    feed(&mut ep, 300, LPORT, SPORT, ack(5007, 1008));
+    assert_eq!(segs(&mut ep, LPORT, SPORT), vec![]);
+    assert_eq!(ep.stats(CID).unwrap().unacked, 0);
+    assert_eq!(ep.stats(CID).unwrap().retransmitted, 2);
+    assert_eq!(
+        ep.poll_timeout(),
+        None,
+        "nothing outstanding, nothing armed"
+    );
+}
+
 #[test]
 fn retransmission_after_loss_then_timeout() {
-    let mut ep = client();
+    let mut ep = client_with(phoenix_cfg());
     ep.write(ms(0), CID, LuaStr::from("p")).unwrap();
     assert_eq!(segs(&mut ep, LPORT, SPORT), vec![data(1003, 5001, "p")]);
     // The handshake ACK precedes a payload message, so it is re-sent with it (Q-PSP1 a).
@@ -508,22 +603,27 @@ fn syn_received_timeout_restores_listener_or_errors() {
     assert!(segs(&mut ep, SPORT, CPORT).is_empty());
     assert_eq!(ep.listener(SPORT), Some(SID));
     assert!(events(&mut ep).is_empty());
-    // If the program listened again meanwhile, the half-open record fails as in Phoenix.
+    assert_eq!(ep.half_open_count(), 0);
+    assert_eq!(ep.poll_timeout(), None);
+    // The listen record never left, so the port cannot be listened on twice meanwhile; closing
+    // it resets the handshake in its backlog and leaves nothing behind.
     let mut ep = half_open();
-    ep.listen(8, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
-        .unwrap();
-    for t in [5000, 7000, 9000, 11000] {
-        ep.handle_timeout(ms(t));
-    }
     assert_eq!(
-        events(&mut ep),
-        vec![status_ev(
-            SID,
-            HandleStatus::Error,
-            Some("Connection timed out (syn-received)")
-        )]
+        ep.listen(8, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF]),
+        Err(psp_proto::PspError::PortAlreadyOpen)
     );
-    assert_eq!(ep.listener(SPORT), Some(8));
+    ep.close(ms(100), SID).unwrap();
+    assert_eq!(segs(&mut ep, SPORT, CPORT), vec![Segment::rst(3002, None)]);
+    assert_eq!(
+        channels(&mut ep),
+        vec![ChannelRequest::Close {
+            interface: IF,
+            channel: SPORT
+        }]
+    );
+    assert_eq!((ep.half_open_count(), ep.connection_count()), (0, 0));
+    assert_eq!(ep.poll_timeout(), None);
+    assert!(events(&mut ep).is_empty());
 }
 
 #[test]
@@ -534,7 +634,7 @@ fn duplicate_syn_in_syn_received_resends_syn_ack() {
         segs(&mut ep, SPORT, CPORT),
         vec![Segment::syn_ack(3001, 7002)]
     );
-    assert_eq!(ep.state(SID), Some(State::SynReceived));
+    assert_eq!(ep.half_open_count(), 1);
 }
 
 #[test]
@@ -593,24 +693,58 @@ fn unknown_sockets_get_rst_statelessly() {
     assert_eq!(ep.state(SID), Some(State::Listening));
 }
 
+/// Spoofed SYNs cannot hold a listener: its backlog keeps the newest `LISTEN_BACKLOG`
+/// handshakes, a genuine client still connects, and the listener stays one-shot for the program
+/// (the first completed handshake is its connection, the others are reset).
 #[test]
-fn syn_flood_holds_one_half_open_per_listener() {
+fn syn_flood_cannot_hold_a_listener() {
+    use psp_proto::config::LISTEN_BACKLOG;
     let mut ep = Ep::default();
     ep.listen(SID, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
         .unwrap();
+    let _ = channels(&mut ep);
     let mut rng = SplitMix64::new(9);
     for p in 1..=2000u16 {
         ep.handle_segment(ms(0), &mut rng, &ctx(SPORT, p), &Segment::syn(u64::from(p)));
     }
-    assert_eq!(ep.connection_count(), 1);
-    assert_eq!(ep.half_open_count(), 1);
+    assert_eq!(ep.connection_count(), 0);
+    assert_eq!(ep.half_open_count(), LISTEN_BACKLOG);
     let out = sent(&mut ep);
     assert_eq!(out.len(), 2000);
-    assert!(out[0].1.synchronize);
     assert!(
-        out[1..].iter().all(|(_, s)| s.reset),
-        "later SYNs are refused statelessly"
+        out.iter().all(|(_, s)| s.synchronize && !s.reset),
+        "every SYN is answered"
     );
+    assert_eq!(ep.state(SID), Some(State::Listening));
+    assert!(events(&mut ep).is_empty());
+
+    // A genuine client (port CPORT) completes its handshake during the flood.
+    let mut rng = script(&[iss_draw(3000)]);
+    ep.handle_segment(ms(50), &mut rng, &ctx(SPORT, CPORT), &Segment::syn(7001));
+    assert_eq!(
+        segs(&mut ep, SPORT, CPORT),
+        vec![Segment::syn_ack(3001, 7002)]
+    );
+    feed(&mut ep, 60, SPORT, CPORT, ack(7002, 3002));
+    assert_eq!(
+        events(&mut ep),
+        vec![PspEvent::NetworkRequest {
+            uri: URI.into(),
+            ip: PEER,
+            handle: SID
+        }]
+    );
+    assert_eq!(ep.state(SID), Some(State::Connected));
+    assert_eq!(ep.listener(SPORT), None, "one connection per listen");
+    let resets = sent(&mut ep);
+    assert_eq!(resets.len(), LISTEN_BACKLOG - 1);
+    assert!(resets.iter().all(|(t, s)| s.reset && t.out_port != CPORT));
+    assert_eq!(ep.half_open_count(), 0);
+    assert!(channels(&mut ep).is_empty(), "the connection took the port");
+    // A late ACK of a spoofed handshake finds no listener: RST, no state.
+    feed(&mut ep, 70, SPORT, 1999, ack(2000, 5));
+    assert!(sent(&mut ep)[0].1.reset);
+    assert_eq!(ep.connection_count(), 1);
 }
 
 #[test]
@@ -632,7 +766,8 @@ fn demux_by_remote_ip_and_port() {
     let mut rng = script(&[iss_draw(4000)]);
     ep.handle_segment(ms(20), &mut rng, &other, &Segment::syn(100));
     assert_eq!(sent(&mut ep)[0].1, Segment::syn_ack(4001, 101));
-    assert_eq!(ep.state(8), Some(State::SynReceived));
+    assert_eq!(ep.state(8), Some(State::Listening));
+    assert_eq!(ep.half_open_count(), 1);
     assert_eq!(ep.state(SID), Some(State::Connected));
 }
 
@@ -804,6 +939,7 @@ fn gap_of_a_lost_phoenix_ack_only_is_skipped() {
 fn gap_is_kept_when_skipping_is_off() {
     let mut ep = Ep::new(psp_proto::PspConfig {
         skip_stalled_gaps: false,
+        ..Default::default()
     });
     ep.listen(SID, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
         .unwrap();

@@ -22,9 +22,10 @@ pub const DEFAULT_MAX_QUEUED_OPS: usize = 4096;
 /// Bounds of an [`Endpoint`](crate::Endpoint); [`Default`] gives the `DEFAULT_*` constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EndpointConfig {
-    /// Most message IDs remembered at once ([`DEFAULT_DEDUP_CAPACITY`]). While full, packets
-    /// with new IDs are ignored ([`Ignored::DedupFull`]) until the prune timer frees space;
-    /// remembered IDs are never evicted early.
+    /// Most message IDs remembered at once ([`DEFAULT_DEDUP_CAPACITY`]). While full, each new
+    /// ID makes the oldest remembered ones (first remembered in the same millisecond) be
+    /// forgotten early, so new messages are still delivered; a late copy of an evicted one
+    /// would be delivered again.
     pub dedup_capacity: usize,
     /// Most undrained delivered messages ([`DEFAULT_MESSAGE_QUEUE_LIMIT`]); newer ones are
     /// dropped from the queue (requests still see them).
@@ -63,10 +64,10 @@ pub enum Verdict {
 pub struct Stats {
     /// Packets accepted and delivered.
     pub delivered: u64,
-    /// Packets ignored by the acceptance rules (not counting `DedupFull`).
+    /// Packets ignored by the acceptance rules.
     pub ignored: u64,
-    /// Packets that passed every rule but were dropped because the dedup set was full.
-    pub dropped_dedup_full: u64,
+    /// Message IDs forgotten before their time to make room in a full dedup set.
+    pub dedup_evicted: u64,
     /// Delivered messages dropped because the message queue was full.
     pub dropped_queue_full: u64,
     /// `send`/`broadcast` calls (including the DNS responder's).

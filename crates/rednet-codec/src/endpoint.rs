@@ -51,8 +51,11 @@ impl ModemState {
 ///
 /// # Bounds
 /// The dedup set holds at most [`EndpointConfig::dedup_capacity`] IDs, each for ≥ 9.5 s and
-/// ≤ 19.5 s (the 10 s prune timer); when it is full, new packets are dropped, never a live ID
-/// evicted, so nothing accepted within its window is delivered twice. Delivered messages queue
+/// ≤ 19.5 s (the 10 s prune timer); when it is full, the oldest IDs (those first remembered in
+/// the same millisecond) are forgotten early to make room, so a flood of junk IDs cannot lock
+/// genuine messages out. The risk, accepted for that: a copy of an evicted message that arrives
+/// within its window (a repeater's echo, a replay) is delivered a second time; evictions are
+/// counted in [`Stats::dedup_evicted`](crate::Stats). Delivered messages queue
 /// up to [`EndpointConfig::message_queue_limit`]; requests, lookup results and DNS answers are
 /// bounded likewise (see [`EndpointConfig`]).
 #[derive(Debug)]
@@ -319,8 +322,8 @@ impl<R: RandomSource> Endpoint<R> {
         };
         self.stats.sends += 1;
         let id = self.rng.range_inclusive(1, u64::from(MAX_MESSAGE_ID)) as u32;
-        // A full set cannot remember our own ID; the send still goes out (it is the host's own
-        // action), and at worst a repeater's echo of an own broadcast comes back once.
+        // Our own ID is remembered so a repeater's echo of it is not delivered to us (a full
+        // set makes room by forgetting its oldest IDs).
         self.remember(f64::from(id));
         if loopback {
             self.local.push_back(Delivered {
@@ -359,11 +362,14 @@ impl<R: RandomSource> Endpoint<R> {
     /// `received[id] = os.clock() + 9.5`, starting the prune timer if none runs.
     fn remember(&mut self, id: f64) -> bool {
         let Some(key) = id_key(id) else { return false };
-        let ok = self.received.insert(key, self.now + DEDUP_LIFETIME).is_ok();
+        let (new, evicted) = self
+            .received
+            .insert_evicting(key, self.now + DEDUP_LIFETIME);
+        self.stats.dedup_evicted += evicted as u64;
         if self.prune_at.is_none() {
             self.prune_at = Some(self.now + PRUNE_INTERVAL);
         }
-        ok
+        new
     }
 
     // ---- receiving ----------------------------------------------------------------------
@@ -388,10 +394,6 @@ impl<R: RandomSource> Endpoint<R> {
                 self.stats.delivered += 1;
                 self.dispatch(d);
                 Verdict::Delivered
-            }
-            Err(Ignored::DedupFull) => {
-                self.stats.dropped_dedup_full += 1;
-                Verdict::Ignored(Ignored::DedupFull)
             }
             Err(why) => {
                 self.stats.ignored += 1;
@@ -437,13 +439,12 @@ impl<R: RandomSource> Endpoint<R> {
         if !self.modems[i].rednet_open() {
             return Err(Ignored::ModemNotOpen);
         }
-        if self
+        // A full set forgets its oldest IDs rather than refuse this one: under a flood of junk
+        // IDs genuine messages still get through (an evicted ID may then be accepted twice).
+        let (_, evicted) = self
             .received
-            .insert(key, self.now + DEDUP_LIFETIME)
-            .is_err()
-        {
-            return Err(Ignored::DedupFull);
-        }
+            .insert_evicting(key, self.now + DEDUP_LIFETIME);
+        self.stats.dedup_evicted += evicted as u64;
         if self.prune_at.is_none() {
             self.prune_at = Some(self.now + PRUNE_INTERVAL);
         }

@@ -46,7 +46,4 @@ pub enum Ignored {
     NotForUs,
     /// Rule 5: rednet is not open (both channels) on the receiving modem, or the modem is unknown.
     ModemNotOpen,
-    /// Every rule passed but the dedup set is at capacity: the message is dropped rather than
-    /// delivered without being remembered (which could deliver it twice).
-    DedupFull,
 }

@@ -17,9 +17,13 @@
 //! * The number of live IDs is kept by a run-length queue of their deadlines in insertion order
 //!   (every ID of one set lives equally long and the clock only moves forward, so deadlines are
 //!   ordered); it also gives the next deadline.
-//! * At most `capacity` IDs are live; inserting into a full set fails and changes nothing
-//!   (callers drop the message: a live ID is never evicted, so nothing accepted within its
-//!   window can be accepted again).
+//! * At most `capacity` IDs are live. [`insert`](ExpiringIdSet::insert) into a full set fails
+//!   and changes nothing (the repeater then does not repeat: a live ID is never forgotten early,
+//!   so a repeater loop cannot circulate a message). [`insert_evicting`](ExpiringIdSet::insert_evicting)
+//!   first forgets the oldest IDs instead ([`evict_oldest`](ExpiringIdSet::evict_oldest): the
+//!   front run of the deadline queue, by raising the horizon to its deadline, O(1)), so a flood
+//!   of junk IDs cannot lock genuine messages out; the price is that an evicted ID seen again
+//!   within its window is accepted again.
 //!
 //! Steady traffic allocates nothing: only growing (a rising working set) and shrinking (after
 //! a flood) allocate a new table. At the bound
@@ -254,6 +258,33 @@ impl ExpiringIdSet {
         Ok(true)
     }
 
+    /// [`insert`](Self::insert), but a full set first forgets its oldest IDs (those sharing the
+    /// earliest deadline, i.e. first remembered in the same millisecond) to make room. Returns
+    /// whether `key` was newly inserted and how many IDs were evicted.
+    pub fn insert_evicting(&mut self, key: u64, deadline: Instant) -> (bool, usize) {
+        match self.insert(key, deadline) {
+            Ok(new) => (new, 0),
+            Err(Full) => {
+                let evicted = self.evict_oldest();
+                // A non-empty full set always has a run to evict (capacity ≥ 1), so this insert
+                // finds room.
+                (self.insert(key, deadline).unwrap_or(false), evicted)
+            }
+        }
+    }
+
+    /// Forgets the IDs with the earliest deadline now, whatever the clock says; returns how many.
+    /// The deadline queue is ordered, so its front run is exactly those IDs, and raising the
+    /// horizon to their deadline makes their slots dead without touching the table.
+    pub fn evict_oldest(&mut self) -> usize {
+        let Some((d, n)) = self.queue.pop_front() else {
+            return 0;
+        };
+        self.horizon = self.horizon.max(d);
+        self.live -= n as usize;
+        n as usize
+    }
+
     /// Forgets every ID whose deadline is `≤ now`; returns how many.
     pub fn expire(&mut self, now: Instant) -> usize {
         let now = now.as_millis();
@@ -403,6 +434,7 @@ mod tests {
     #[derive(Clone, Debug)]
     enum Op {
         Insert(u8, u16),
+        InsertEvicting(u8, u16),
         Expire(u16),
         Contains(u8),
     }
@@ -410,6 +442,7 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             3 => (any::<u8>(), 0..2000u16).prop_map(|(k, d)| Op::Insert(k, d)),
+            2 => (any::<u8>(), 0..2000u16).prop_map(|(k, d)| Op::InsertEvicting(k, d)),
             1 => (0..3000u16).prop_map(Op::Expire),
             2 => any::<u8>().prop_map(Op::Contains),
         ]
@@ -426,12 +459,37 @@ mod tests {
             let mut model: BTreeMap<u64, u64> = BTreeMap::new();
             let mut clock = 0u64;
             let mut last_deadline = 0u64;
+            // Everything with a deadline at or before it is forgotten (the clock of the last
+            // expiry, or the deadline of the last eviction).
+            let mut horizon = 0u64;
             for op in ops {
                 match op {
+                    Op::InsertEvicting(k, d) => {
+                        let k = u64::from(k) * 0x1_0000_0001;
+                        let mut d = (clock + u64::from(d)).max(last_deadline).max(horizon + 1);
+                        let want = if model.contains_key(&k) {
+                            (false, 0)
+                        } else {
+                            let mut evicted = 0;
+                            if model.len() >= cap {
+                                // The oldest deadline's IDs go, all of them.
+                                let oldest = *model.values().min().unwrap();
+                                let before = model.len();
+                                model.retain(|_, d| *d > oldest);
+                                evicted = before - model.len();
+                                horizon = horizon.max(oldest);
+                                d = d.max(horizon + 1);
+                            }
+                            model.insert(k, d);
+                            last_deadline = d;
+                            (true, evicted)
+                        };
+                        prop_assert_eq!(s.insert_evicting(k, Instant::from_millis(d)), want);
+                    }
                     Op::Insert(k, d) => {
                         // Deadlines move forward as they do in the endpoint and repeater.
                         let k = u64::from(k) * 0x1_0000_0001;
-                        let d = (clock + u64::from(d)).max(last_deadline).max(clock + 1);
+                        let d = (clock + u64::from(d)).max(last_deadline).max(horizon + 1);
                         let want = if model.contains_key(&k) {
                             Ok(false)
                         } else if model.len() >= cap {
@@ -447,6 +505,7 @@ mod tests {
                         clock += u64::from(t);
                         let before = model.len();
                         model.retain(|_, d| *d > clock);
+                        horizon = horizon.max(clock);
                         prop_assert_eq!(s.expire(Instant::from_millis(clock)), before - model.len());
                     }
                     Op::Contains(k) => {

@@ -121,7 +121,6 @@ fn reason(v: &Verdict) -> Result<(), &'static str> {
         Verdict::Ignored(Ignored::BadSender(_)) => Err("sender"),
         Verdict::Ignored(Ignored::NotForUs) => Err("recipient"),
         Verdict::Ignored(Ignored::ModemNotOpen) => Err("modem"),
-        Verdict::Ignored(Ignored::DedupFull) => Err("full"),
     }
 }
 

@@ -112,8 +112,11 @@ pub struct Computer {
     /// remote port).
     pub(crate) syn_wait: BTreeMap<(u16, Ipv4Addr, u16), HandleId>,
     pub(crate) send_wait: BTreeMap<SendId, HandleId>,
-    /// Connections constrained to one interface by `connect{device = …}`.
-    pub(crate) conn_device: BTreeMap<(u16, Ipv4Addr, u16), Device>,
+    /// Connections constrained to one interface by `connect{device = …}`, by handle. An entry goes with its
+    /// handle ([`forget_handle`](Self::forget_handle)), and it is looked up through the PSP
+    /// demultiplexer, so a later connection that reuses the addresses of a failed one is never
+    /// pinned to the old device. At most one per handle (`MAX_HANDLES`).
+    pub(crate) conn_device: BTreeMap<HandleId, Device>,
     /// PDP listen records by port.
     pub(crate) pdp_listeners: BTreeMap<u16, HandleId>,
     pub(crate) schemes: SchemeRegistry,
@@ -474,7 +477,11 @@ impl Computer {
             let syn_of = self.syn_wait.remove(&key);
             let options = SendOptions {
                 notify: syn_of.is_some(),
-                device: self.conn_device.get(&key).cloned(),
+                device: self
+                    .psp
+                    .handle_at(t.in_port, t.dst_ip, t.out_port)
+                    .and_then(|id| self.conn_device.get(&id))
+                    .cloned(),
                 ..SendOptions::default()
             };
             let Value::Table(payload) = t.payload else {
@@ -824,5 +831,51 @@ impl NetworkStack for Computer {
         .into_iter()
         .flatten()
         .min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modem_value::table;
+
+    /// The per-connection device choice of `connect{device = …}` is cleaned up with its handle (every
+    /// program-filled map has an owner that removes its entries).
+    #[test]
+    fn connect_device_entries_go_with_their_handles() {
+        let mut c = Computer::new(ComputerConfig::new(1, &["/a"]), &mut SplitMix64::new(9));
+        let t = Instant::ZERO;
+        c.syscall(
+            t,
+            0,
+            true,
+            "ipconfig",
+            &[
+                Value::from("/a"),
+                table! {"ip" => "10.0.0.1", "netmask" => 24},
+            ],
+        )
+        .unwrap();
+        c.syscall(
+            t,
+            0,
+            true,
+            "arpset",
+            &[Value::from("/a"), Value::from("10.0.0.2"), Value::from(2)],
+        )
+        .unwrap();
+        for pid in 1..=3 {
+            let opts = table! {"url" => "psp://10.0.0.2:80", "device" => "/a"};
+            c.syscall(t, pid, false, "connect", &[opts]).unwrap();
+        }
+        while c.poll_output().is_some() {}
+        assert_eq!(c.conn_device.len(), 3);
+        // Every connect fails (nobody answers), then the processes end.
+        c.handle_timeout(Instant::from_secs(30));
+        for pid in 1..=3 {
+            c.exit_process(Instant::from_secs(30), pid);
+        }
+        assert!(c.conn_device.is_empty(), "{:?}", c.conn_device);
+        assert_eq!(c.psp.connection_count(), 0);
     }
 }

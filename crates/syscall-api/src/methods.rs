@@ -325,6 +325,7 @@ impl Computer {
         match kind {
             Kind::Psp => {
                 self.psp.release(id);
+                self.conn_device.remove(&id);
             }
             Kind::Pdp => {
                 let _ = self.pdp.close(id);

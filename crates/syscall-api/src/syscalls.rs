@@ -614,7 +614,7 @@ impl Computer {
         let key = (local, ip, port.unwrap_or(0));
         self.syn_wait.insert(key, id);
         if let Some(d) = device {
-            self.conn_device.insert(key, d);
+            self.conn_device.insert(id, d);
         }
         Ok(id)
     }

@@ -13,6 +13,7 @@ use core::net::Ipv4Addr;
 
 use modem_value::{Instant, LuaStr, WireMessage};
 
+use super::rtt::RttEstimator;
 use super::state::State;
 use super::Outputs;
 use crate::config::*;
@@ -24,6 +25,10 @@ pub(crate) struct Sent {
     pub seq: u64,
     pub payload: Option<LuaStr>,
     pub fin: bool,
+    /// When it first left: the adaptive rule's 18 s failure limit counts from here.
+    pub first_sent: Instant,
+    /// When it last left: the adaptive retransmission timer runs from the oldest message's.
+    pub last_sent: Instant,
 }
 
 impl Sent {
@@ -34,14 +39,34 @@ impl Sent {
     }
 }
 
-/// Where an accepted connection came from, to restore the listen record if the handshake
-/// fails.
+/// The listen record a half-open connection answers for: its URI goes into the
+/// `network_request` event when the handshake completes.
 #[derive(Clone, Debug)]
 pub(crate) struct Origin {
     pub uri: String,
-    pub ip: Ipv4Addr,
-    /// Cleared when the program unlistens the port meanwhile.
-    pub restore: bool,
+}
+
+/// A loss being repaired under [`Recovery::Adaptive`]: from the first unacknowledged message up
+/// to `recover` (the last sequence sent when the loss was detected).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Repair {
+    recover: u64,
+    /// The highest sequence re-sent in this repair.
+    resent_upto: u64,
+    /// Carrying messages to re-send on the next acknowledgement that shows progress.
+    burst: u64,
+    /// When hole-by-hole repair started; after [`RETRANSMIT_INTERVAL`] of it, what is still
+    /// outstanding is re-sent at once, so a repair of many holes is never slower than
+    /// Phoenix's round.
+    since: Instant,
+}
+
+/// Counters of a connection's loss recovery.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RecoveryCounters {
+    pub retransmitted: u64,
+    pub timeouts: u64,
+    pub fast_retransmits: u64,
 }
 
 /// A gap at the next expected sequence while later segments are buffered.
@@ -66,8 +91,8 @@ pub(crate) struct Conn<I> {
     pub holds: Vec<I>,
     pub registered: bool,
     pub origin: Option<Origin>,
-    pub counted_half_open: bool,
-    /// Set when a syn-received connection fails; the endpoint restores the listener or errors.
+    /// Set when a syn-received connection fails; the endpoint drops it from the backlog (the
+    /// listen record never left).
     pub half_open_failed: Option<&'static str>,
     /// Client: the PIP layer reported that the SYN left.
     pub syn_left: bool,
@@ -103,6 +128,23 @@ pub(crate) struct Conn<I> {
     /// Server: the sequence of the client's handshake ACK. That message's acknowledgement is
     /// "next expected" (Phoenix's shape), one more than what it really acknowledges.
     hs_ack_seq: Option<u64>,
+
+    /// The sender's loss recovery rule (set by the endpoint from its configuration).
+    pub mode: Recovery,
+    rtt: RttEstimator,
+    /// Duplicate acknowledgements in a row (adaptive rule).
+    dup_acks: u32,
+    repair: Option<Repair>,
+    /// The peer showed that it keeps out-of-order messages (a duplicate ACK, or a partial ACK
+    /// beyond what we re-sent): a repair then re-sends holes only. Until then a repair re-sends
+    /// everything outstanding, as a receiver that drops out-of-order messages (Phoenix 0.0.9)
+    /// needs.
+    peer_keeps_ooo: bool,
+    /// When the peer last acknowledged something new (adaptive rule's failure limit).
+    progress_at: Instant,
+    /// Receiver: immediate duplicate ACKs sent for the current gap ([`PspConfig::dup_acks`]).
+    dup_acks_sent: u32,
+    pub counters: RecoveryCounters,
 }
 
 /// The peer's advertised window as we honour it: at least 1 (a zero window would stall
@@ -137,7 +179,6 @@ impl<I: Clone> Conn<I> {
             holds: Vec::new(),
             registered: false,
             origin: None,
-            counted_half_open: false,
             half_open_failed: None,
             syn_left: false,
             iss,
@@ -162,6 +203,14 @@ impl<I: Clone> Conn<I> {
             syn_resend_at: None,
             state_retries: 0,
             hs_ack_seq: None,
+            mode: Recovery::Phoenix,
+            rtt: RttEstimator::default(),
+            dup_acks: 0,
+            repair: None,
+            peer_keeps_ooo: false,
+            progress_at: Instant::ZERO,
+            dup_acks_sent: 0,
+            counters: RecoveryCounters::default(),
         }
     }
 
@@ -272,9 +321,15 @@ impl<I: Clone> Conn<I> {
             Segment::data(seq, ack, payload.clone())
         };
         self.emit(out, seg);
-        let sent = Sent { seq, payload, fin };
+        let sent = Sent {
+            seq,
+            payload,
+            fin,
+            first_sent: now,
+            last_sent: now,
+        };
         if sent.carries_something() && self.rto.is_none() {
-            self.rto = Some(now + RETRANSMIT_INTERVAL);
+            self.rto = Some(now + self.rto_interval());
         }
         if fin {
             self.fin_seq = Some(seq);
@@ -317,21 +372,122 @@ impl<I: Clone> Conn<I> {
 
     /// Re-sends every unacknowledged message up to the last one carrying payload or FIN, with
     /// the current acknowledgement.
-    fn retransmit(&mut self, out: &mut Outputs<I>) {
+    fn retransmit(&mut self, now: Instant, out: &mut Outputs<I>) {
         let Some(last) = self.rtx.iter().rposition(Sent::carries_something) else {
             return;
         };
         let ack = self.ack_value();
-        for s in self.rtx.iter().take(last + 1) {
-            let seg = if s.fin {
-                Segment::fin(s.seq, ack)
-            } else {
-                Segment::data(s.seq, ack, s.payload.clone())
-            };
-            self.emit(out, seg);
+        for i in 0..=last {
+            self.resend(now, out, i, ack);
         }
         self.ack_due = None;
         self.unacked_rx = 0;
+    }
+
+    /// Re-sends `rtx[i]` with acknowledgement `ack`.
+    fn resend(&mut self, now: Instant, out: &mut Outputs<I>, i: usize, ack: u64) {
+        let Some(s) = self.rtx.get_mut(i) else {
+            return;
+        };
+        s.last_sent = now;
+        let seg = if s.fin {
+            Segment::fin(s.seq, ack)
+        } else {
+            Segment::data(s.seq, ack, s.payload.clone())
+        };
+        self.counters.retransmitted += 1;
+        self.emit(out, seg);
+    }
+
+    fn rto_interval(&self) -> core::time::Duration {
+        match self.mode {
+            Recovery::Phoenix => RETRANSMIT_INTERVAL,
+            Recovery::Adaptive => self.rtt.rto(),
+        }
+    }
+
+    /// Adaptive rule: the timer runs from when the oldest unacknowledged carrying message last
+    /// left, so acknowledgements of later messages do not push it back.
+    /// Never later than the failure limit.
+    fn rearm_adaptive(&mut self) {
+        let rto = self.rtt.rto();
+        let progress_at = self.progress_at;
+        self.rto = self
+            .rtx
+            .iter()
+            .find(|s| s.carries_something())
+            .map(|s| (s.last_sent + rto).min(Self::give_up_at(s, progress_at)));
+    }
+
+    /// Adaptive rule: the connection fails when its oldest unacknowledged message has waited
+    /// ([`MAX_RETRANSMIT_ROUNDS`] + 1) × [`RETRANSMIT_INTERVAL`] (18 s) since it left or since
+    /// the peer last acknowledged anything new, whichever is later: the moment Phoenix's rule
+    /// gives up (the expiry after its 8th round without progress), so a silent peer is declared
+    /// dead at the same time under both rules.
+    fn give_up_at(oldest: &Sent, progress_at: Instant) -> Instant {
+        oldest.first_sent.max(progress_at) + RETRANSMIT_INTERVAL * (MAX_RETRANSMIT_ROUNDS + 1)
+    }
+
+    /// Adaptive rule: re-sends the next `burst` carrying messages of the repair (with any
+    /// ACK-only messages between them, which a Phoenix receiver needs in order), starting after
+    /// both the acknowledged and the already re-sent ones.
+    fn repair_burst(&mut self, now: Instant, out: &mut Outputs<I>) {
+        let Some(mut r) = self.repair else {
+            return;
+        };
+        if r.burst == 0 {
+            return;
+        }
+        let Some(last) = self.rtx.iter().rposition(Sent::carries_something) else {
+            return;
+        };
+        let start = self.snd_acked.max(r.resent_upto).saturating_add(1);
+        let ack = self.ack_value();
+        let mut carried = 0;
+        for i in 0..=last {
+            if carried >= r.burst {
+                break;
+            }
+            let Some(s) = self.rtx.get(i) else { break };
+            if s.seq < start || s.seq > r.recover {
+                continue;
+            }
+            if s.carries_something() {
+                carried += 1;
+            }
+            r.resent_upto = s.seq;
+            self.resend(now, out, i, ack);
+        }
+        self.repair = Some(r);
+        self.ack_due = None;
+        self.unacked_rx = 0;
+    }
+
+    /// Adaptive rule: a loss is detected (timeout or duplicate ACKs): re-send the first
+    /// unacknowledged message only, or everything outstanding while the peer may be one that
+    /// drops out-of-order messages.
+    ///
+    /// A repair that has already lasted a whole Phoenix round re-sends everything outstanding
+    /// too (many holes, one per round trip, would be slower than Phoenix's rule).
+    fn start_repair(&mut self, now: Instant, out: &mut Outputs<I>) {
+        let (since, long) = match self.repair {
+            Some(r) if now >= r.since + RETRANSMIT_INTERVAL => (now, true),
+            Some(r) => (r.since, false),
+            None => (now, false),
+        };
+        self.repair = Some(Repair {
+            recover: self.snd_nxt.saturating_sub(1),
+            resent_upto: self.snd_acked,
+            burst: if self.peer_keeps_ooo && !long {
+                1
+            } else {
+                WINDOW
+            },
+            since,
+        });
+        self.dup_acks = 0;
+        self.repair_burst(now, out);
+        self.rearm_adaptive();
     }
 
     // ----- state changes ----------------------------------------------------------------
@@ -351,16 +507,24 @@ impl<I: Clone> Conn<I> {
         self.event_status(out, HandleStatus::Closed);
     }
 
+    /// Enters a final state (closed or error): no timer stays armed and every queue's memory is
+    /// given back, because the record itself lives on until the program's handle goes away (an
+    /// `error` handle cannot even be closed, as in Phoenix). Only the unread bytes (still
+    /// readable) and the error text stay.
     fn stop_timers(&mut self) {
         self.deadline = None;
         self.syn_resend_at = None;
         self.rto = None;
         self.ack_due = None;
         self.gap = None;
-        self.ooo.clear();
+        self.ooo = BTreeMap::new();
         self.ooo_bytes = 0;
-        self.pending.clear();
-        self.rtx.clear();
+        self.pending = VecDeque::new();
+        self.rtx = VecDeque::new();
+        self.origin = None;
+        if self.buffer.is_empty() {
+            self.buffer = VecDeque::new();
+        }
     }
 
     fn enter_time_wait(&mut self, now: Instant) {
@@ -420,6 +584,13 @@ impl<I: Clone> Conn<I> {
             self.deadline = Some(now + SYN_SENT_TIMEOUT);
             self.syn_resend_at = Some(now + SYN_RESEND_AFTER);
         }
+    }
+
+    /// A half-open connection the listener gives up (another one completed, the backlog was
+    /// full, or the program unlistened): a RST tells the peer at once, as any later segment of
+    /// its would be answered.
+    pub fn reset_half_open(&self, out: &mut Outputs<I>) {
+        self.emit(out, Segment::rst(self.snd_nxt, None));
     }
 
     /// The client's port could not be opened: the "could not open" RST, then error.
@@ -560,10 +731,10 @@ impl<I: Clone> Conn<I> {
                         handle: self.id,
                     });
                 }
-                self.cumulative_ack(now, ack_cum);
+                self.cumulative_ack(now, ack_cum, out);
             }
             State::CloseWait => {
-                self.cumulative_ack(now, ack_cum);
+                self.cumulative_ack(now, ack_cum, out);
                 if self.fin_seq.is_some_and(|f| ack >= f) {
                     self.close_now(out);
                 }
@@ -577,11 +748,23 @@ impl<I: Clone> Conn<I> {
                 return;
             }
             State::Connected | State::FinWait | State::Closing => {
-                self.cumulative_ack(now, ack_cum);
+                let (acked_before, window_before) = (self.snd_acked, self.peer_window);
+                self.cumulative_ack(now, ack_cum, out);
                 if self.state == State::Connected {
                     if let Some(w) = seg.window_size {
                         self.peer_window = usable_window(w);
                     }
+                }
+                // A duplicate ACK (RFC 5681's definition, in messages): an ACK-only message that
+                // is new, acknowledges exactly what was acknowledged, leaves the window alone,
+                // while carrying messages are outstanding.
+                if ack_cum == acked_before
+                    && seg.payload.is_none()
+                    && !seg.fin
+                    && self.peer_window == window_before
+                    && self.has_retransmittable()
+                {
+                    self.on_duplicate_ack(now, out);
                 }
                 let fin_acked = self.fin_seq.is_some_and(|f| ack >= f);
                 if fin_acked && self.state == State::Closing {
@@ -603,11 +786,29 @@ impl<I: Clone> Conn<I> {
         // 6–7. Data and FIN.
         if self.state == State::Connected {
             if seg.sequence == self.rcv_nxt {
+                let had_gap = !self.ooo.is_empty();
                 if self.accept_in_order(now, seg, out) {
                     self.drain_out_of_order(now, out);
                 }
+                self.dup_acks_sent = 0;
+                if cfg.dup_acks && had_gap && self.ack_due.is_some() {
+                    // The segment fills (part of) a gap: acknowledge at once (RFC 5681 §4.2), so
+                    // the sender learns the next hole one round trip after repairing this one.
+                    let ack = self.ack_value();
+                    self.send_ack_only(now, out, ack);
+                }
             } else if seg.sequence < self.rcv_nxt.saturating_add(WINDOW) {
+                let new = !self.ooo.contains_key(&seg.sequence);
                 self.store_out_of_order(now, seg);
+                if cfg.dup_acks
+                    && new
+                    && self.dup_acks_sent < DUP_ACKS_PER_GAP
+                    && self.ooo.contains_key(&seg.sequence)
+                {
+                    self.dup_acks_sent += 1;
+                    let ack = self.ack_value();
+                    self.send_ack_only(now, out, ack);
+                }
                 self.maybe_skip_gap(now, cfg, out);
             }
         } else {
@@ -628,7 +829,7 @@ impl<I: Clone> Conn<I> {
 
     /// Releases everything up to `ack` (Phoenix's `sendSeq < A <= sendSeqNext`; `A` means "all
     /// sequences up to A received").
-    fn cumulative_ack(&mut self, now: Instant, ack: u64) {
+    fn cumulative_ack(&mut self, now: Instant, ack: u64, out: &mut Outputs<I>) {
         if ack > self.snd_nxt {
             return;
         }
@@ -637,15 +838,84 @@ impl<I: Clone> Conn<I> {
             return;
         }
         self.snd_acked = a;
+        // The round-trip sample: from the latest send of any released carrying message (see
+        // `rtt.rs` for why not Karn's rule).
+        let mut newest: Option<Instant> = None;
         while self.rtx.front().is_some_and(|s| s.seq <= a) {
-            self.rtx.pop_front();
+            if let Some(s) = self.rtx.pop_front() {
+                if s.carries_something() {
+                    newest = Some(newest.map_or(s.last_sent, |n| n.max(s.last_sent)));
+                }
+            }
         }
         self.retries = 0;
-        self.rto = if self.has_retransmittable() {
-            Some(now + RETRANSMIT_INTERVAL)
-        } else {
-            None
-        };
+        self.dup_acks = 0;
+        if self.mode == Recovery::Phoenix {
+            self.rto = if self.has_retransmittable() {
+                Some(now + RETRANSMIT_INTERVAL)
+            } else {
+                None
+            };
+            return;
+        }
+        self.rtt.on_progress();
+        if let Some(sent) = newest {
+            self.rtt
+                .on_sample(now.saturating_duration_since(sent).as_millis() as u64);
+        }
+        self.progress_at = now;
+        // The copy of the next hole that left last has had time to arrive.
+        let settle = self
+            .rtt
+            .srtt()
+            .map_or(self.rtt.rto(), core::time::Duration::from_millis);
+        let hole_settled = self
+            .rtx
+            .front()
+            .is_some_and(|s| s.last_sent + settle <= now);
+        if let Some(r) = &mut self.repair {
+            if a >= r.recover {
+                self.repair = None;
+            } else if self.peer_keeps_ooo && now >= r.since + RETRANSMIT_INTERVAL && hole_settled {
+                // Many holes: one per round trip has taken a whole Phoenix round; re-send
+                // everything still outstanding once, then go on hole by hole.
+                r.resent_upto = a;
+                r.burst = WINDOW;
+                r.since = now;
+            } else if a > r.resent_upto {
+                // A partial acknowledgement (RFC 6582) beyond what we re-sent: the peer keeps
+                // out-of-order messages, so only the next hole (at a + 1) needs re-sending.
+                self.peer_keeps_ooo = true;
+                r.burst = 1;
+            } else if self.peer_keeps_ooo {
+                // What followed the hole was lost too: re-send twice as many, like slow start.
+                r.burst = (r.burst * 2).min(WINDOW);
+            } else if hole_settled {
+                // No sign the peer keeps anything out of order: go back to the hole and re-send
+                // everything outstanding (Phoenix's rule, clocked by its acknowledgements).
+                r.resent_upto = a;
+                r.burst = WINDOW;
+            } else {
+                r.burst = 0;
+            }
+            self.repair_burst(now, out);
+        }
+        self.rearm_adaptive();
+    }
+
+    /// Adaptive rule, sender side: an acknowledgement that acknowledged nothing new.
+    fn on_duplicate_ack(&mut self, now: Instant, out: &mut Outputs<I>) {
+        if self.mode != Recovery::Adaptive || self.repair.is_some() {
+            return;
+        }
+        // Only a receiver that stores an out-of-order message has a reason to repeat its ACK
+        // (a Phoenix 0.0.9 peer acknowledges on its tick, and only progress).
+        self.peer_keeps_ooo = true;
+        self.dup_acks += 1;
+        if self.dup_acks >= DUP_ACK_THRESHOLD {
+            self.counters.fast_retransmits += 1;
+            self.start_repair(now, out);
+        }
     }
 
     /// Delivers the in-order segment `seg` (sequence == rcv_nxt) in `connected`. Returns false
@@ -865,8 +1135,20 @@ impl<I: Clone> Conn<I> {
                         return;
                     }
                     self.fin_resends += 1;
-                    self.retransmit(out);
+                    self.retransmit(now, out);
+                    // Both rules: a lone FIN is re-sent every 2 s; nothing waits on it.
                     self.rto = Some(now + RETRANSMIT_INTERVAL);
+                }
+                Some(_) if self.mode == Recovery::Adaptive => {
+                    let progress_at = self.progress_at;
+                    let oldest = self.rtx.iter().find(|s| s.carries_something());
+                    if oldest.is_some_and(|s| now >= Self::give_up_at(s, progress_at)) {
+                        self.fail("Connection timed out", out);
+                        return;
+                    }
+                    self.counters.timeouts += 1;
+                    self.rtt.on_timeout();
+                    self.start_repair(now, out);
                 }
                 Some(_) => {
                     if self.retries >= MAX_RETRANSMIT_ROUNDS {
@@ -874,7 +1156,8 @@ impl<I: Clone> Conn<I> {
                         return;
                     }
                     self.retries += 1;
-                    self.retransmit(out);
+                    self.counters.timeouts += 1;
+                    self.retransmit(now, out);
                     self.rto = Some(now + RETRANSMIT_INTERVAL);
                 }
             }
@@ -913,6 +1196,11 @@ impl<I: Clone> Conn<I> {
             buffered: self.buffer.len(),
             next_send: self.snd_nxt,
             next_expected: self.rcv_nxt,
+            retransmitted: self.counters.retransmitted,
+            timeouts: self.counters.timeouts,
+            fast_retransmits: self.counters.fast_retransmits,
+            srtt: self.rtt.srtt().map(core::time::Duration::from_millis),
+            rto: self.rto_interval(),
         }
     }
 }

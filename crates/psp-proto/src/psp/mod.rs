@@ -1,6 +1,7 @@
 //! The PSP endpoint of one computer: listeners, connections, demultiplexing and the outputs.
 
 mod conn;
+mod rtt;
 mod state;
 
 use alloc::collections::{BTreeMap, VecDeque};
@@ -8,9 +9,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::Ipv4Addr;
 
-use modem_value::{DecodeError, Instant, LuaStr, RandomSource, Value, WireMessage};
+use modem_value::{DeadlineIndex, DecodeError, Instant, LuaStr, RandomSource, Value, WireMessage};
 
-use crate::config::{PspConfig, MAX_HALF_OPEN};
+use crate::config::{PspConfig, LISTEN_BACKLOG, MAX_HALF_OPEN};
 use crate::ports::pick_ephemeral;
 use crate::{
     ChannelRequest, ControlKind, ControlReport, HandleId, HandleStatus, PspError, PspEvent,
@@ -44,6 +45,8 @@ struct Listener<I> {
     uri: String,
     ip: Ipv4Addr,
     holds: Vec<I>,
+    /// Its half-open connections in the backlog, oldest first (at most [`LISTEN_BACKLOG`]).
+    pending: VecDeque<u64>,
 }
 
 /// Counters of one connection's queues, for tests, monitoring and the bound checks.
@@ -62,6 +65,16 @@ pub struct ConnStats {
     pub next_send: u64,
     /// The next sequence number this side expects.
     pub next_expected: u64,
+    /// Messages re-sent (every copy counts).
+    pub retransmitted: u64,
+    /// Retransmission timeouts that fired.
+    pub timeouts: u64,
+    /// Fast retransmissions (duplicate ACKs, adaptive rule).
+    pub fast_retransmits: u64,
+    /// Smoothed round trip (adaptive rule, once sampled).
+    pub srtt: Option<core::time::Duration>,
+    /// The current retransmission timeout.
+    pub rto: core::time::Duration,
 }
 
 type DemuxKey = (u16, u32, u16);
@@ -86,7 +99,16 @@ pub struct PspEndpoint<I> {
     conns: BTreeMap<HandleId, Conn<I>>,
     demux: BTreeMap<DemuxKey, HandleId>,
     listeners: BTreeMap<u16, Listener<I>>,
-    half_open: usize,
+    /// Half-open connections (syn-received) by an internal serial: they belong to a listen
+    /// record, not yet to a handle. The first to complete its handshake becomes the listener's
+    /// handle (one-shot `listen`); the others are reset.
+    backlog: BTreeMap<u64, Conn<I>>,
+    backlog_demux: BTreeMap<DemuxKey, u64>,
+    backlog_timers: DeadlineIndex<u64>,
+    next_serial: u64,
+    /// Every connection's next deadline, ordered (re-armed in [`settle`](Self::settle) after each
+    /// change), so `poll_timeout` does not scan idle connections.
+    timers: DeadlineIndex<HandleId>,
     out: Outputs<I>,
 }
 
@@ -108,7 +130,11 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             conns: BTreeMap::new(),
             demux: BTreeMap::new(),
             listeners: BTreeMap::new(),
-            half_open: 0,
+            backlog: BTreeMap::new(),
+            backlog_demux: BTreeMap::new(),
+            backlog_timers: DeadlineIndex::new(),
+            next_serial: 0,
+            timers: DeadlineIndex::new(),
             out: Outputs::default(),
         }
     }
@@ -148,8 +174,10 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         let iss = initial_sequence(rng);
         let mut c = Conn::connect(now, id, local, remote_ip, port, iss, &mut self.out);
         c.registered = true;
+        c.mode = self.cfg.recovery;
         self.demux.insert(key(local, remote_ip, port), id);
         self.conns.insert(id, c);
+        self.settle(id);
         Ok(local)
     }
 
@@ -188,23 +216,20 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
                 uri: String::from(uri),
                 ip,
                 holds,
+                pending: VecDeque::new(),
             },
         );
         Ok(())
     }
 
     /// `unlisten`: drops the listen record of `port` and releases its channels; an
-    /// idle port is a silent no-op. Existing connections stay; a half-open one will no
-    /// longer restore the listener. Returns the listener's id, if there was one.
+    /// idle port is a silent no-op. Established connections stay; handshakes still in its
+    /// backlog are reset. Returns the listener's id, if there was one.
     pub fn unlisten(&mut self, port: u16) -> Option<HandleId> {
-        for c in self.conns.values_mut() {
-            if c.local_port == port && c.state == State::SynReceived {
-                if let Some(o) = &mut c.origin {
-                    o.restore = false;
-                }
-            }
-        }
         let l = self.listeners.remove(&port)?;
+        for s in &l.pending {
+            self.drop_half_open(*s, true);
+        }
         for i in l.holds {
             self.out.channels.push_back(ChannelRequest::Close {
                 interface: i,
@@ -218,7 +243,9 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
     /// Sent at once if the peer's window allows, else queued.
     pub fn write(&mut self, now: Instant, id: HandleId, data: LuaStr) -> Result<(), PspError> {
         let c = self.conns.get_mut(&id).ok_or(PspError::NoSuchSocket)?;
-        c.write(now, data, &mut self.out)
+        let r = c.write(now, data, &mut self.out);
+        self.settle(id);
+        r
     }
 
     /// `close()`. On a listen record it unlistens. On a connection it sends our FIN
@@ -289,6 +316,19 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         self.conns.get(&id).map(|c| c.stats())
     }
 
+    /// The live connection (not closed or failed) with these addresses, if any: the one a
+    /// segment from `remote_ip:remote_port` to `local_port` reaches.
+    pub fn handle_at(
+        &self,
+        local_port: u16,
+        remote_ip: Ipv4Addr,
+        remote_port: u16,
+    ) -> Option<HandleId> {
+        self.demux
+            .get(&key(local_port, remote_ip, remote_port))
+            .copied()
+    }
+
     /// The id of the listen record on `port`, if any.
     pub fn listener(&self, port: u16) -> Option<HandleId> {
         self.listeners.get(&port).map(|l| l.id)
@@ -299,10 +339,12 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         self.conns.len()
     }
 
-    /// Number of half-open (syn-received) connections, at most
-    /// [`MAX_HALF_OPEN`](crate::config::MAX_HALF_OPEN).
+    /// Number of half-open (syn-received) connections in the listeners' backlogs, at most
+    /// [`MAX_HALF_OPEN`](crate::config::MAX_HALF_OPEN) in all and
+    /// [`LISTEN_BACKLOG`](crate::config::LISTEN_BACKLOG) per listener. They are not connection
+    /// records yet (no handle is theirs until the handshake completes).
     pub fn half_open_count(&self) -> usize {
-        self.half_open
+        self.backlog.len()
     }
 
     /// Forgets a handle: a connection is dropped whatever its state (its channels are
@@ -321,9 +363,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         let Some(mut c) = self.conns.remove(&id) else {
             return false;
         };
-        if c.counted_half_open {
-            self.half_open -= 1;
-        }
+        self.timers.remove(id);
         if c.registered {
             self.demux
                 .remove(&key(c.local_port, c.remote_ip, c.remote_port));
@@ -473,6 +513,16 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             self.settle(id);
             return;
         }
+        if let Some(&s) =
+            self.backlog_demux
+                .get(&key(ctx.channel, ctx.source_ip, ctx.reply_channel))
+        {
+            if let Some(c) = self.backlog.get_mut(&s) {
+                c.on_segment(now, &self.cfg, ctx.local_ip, seg, &mut self.out);
+            }
+            self.settle_half_open(s);
+            return;
+        }
         let listening = self
             .listeners
             .get(&ctx.channel)
@@ -527,19 +577,27 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         if !seg.synchronize {
             return;
         }
-        if self.half_open >= MAX_HALF_OPEN {
+        let Some(l) = self.listeners.get_mut(&ctx.channel) else {
+            return;
+        };
+        if l.pending.len() >= LISTEN_BACKLOG {
+            // A full backlog gives up its oldest handshake (a SYN cache): spoofed SYNs cannot
+            // hold a listener, they can only push each other out.
+            if let Some(old) = l.pending.pop_front() {
+                self.drop_half_open(old, false);
+            }
+        } else if self.backlog.len() >= MAX_HALF_OPEN {
             self.reply_unknown(ctx, seg);
             return;
         }
-        let Some(l) = self.listeners.remove(&ctx.channel) else {
+        let Some(l) = self.listeners.get_mut(&ctx.channel) else {
             return;
         };
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        l.pending.push_back(serial);
         let iss = initial_sequence(rng);
-        let origin = Origin {
-            uri: l.uri,
-            ip: l.ip,
-            restore: true,
-        };
+        let origin = Origin { uri: l.uri.clone() };
         let mut c = Conn::accept(
             now,
             l.id,
@@ -551,50 +609,90 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             seg,
             iss,
             origin,
-            l.holds,
+            Vec::new(),
             &mut self.out,
         );
-        c.registered = true;
-        c.counted_half_open = true;
-        self.half_open += 1;
-        self.demux
-            .insert(key(ctx.channel, ctx.source_ip, ctx.reply_channel), l.id);
-        self.conns.insert(l.id, c);
+        c.mode = self.cfg.recovery;
+        self.backlog_demux
+            .insert(key(ctx.channel, ctx.source_ip, ctx.reply_channel), serial);
+        self.backlog.insert(serial, c);
+        self.settle_half_open(serial);
     }
 
-    /// Brings the tables in line with a connection's new state.
+    /// Forgets half-open connection `serial` (and its listener's note of it), with a RST to the
+    /// peer if `reset`.
+    fn drop_half_open(&mut self, serial: u64, reset: bool) {
+        self.backlog_timers.remove(serial);
+        let Some(c) = self.backlog.remove(&serial) else {
+            return;
+        };
+        self.backlog_demux
+            .remove(&key(c.local_port, c.remote_ip, c.remote_port));
+        if let Some(l) = self.listeners.get_mut(&c.local_port) {
+            l.pending.retain(|&s| s != serial);
+        }
+        if reset {
+            c.reset_half_open(&mut self.out);
+        }
+    }
+
+    /// After an input to half-open connection `serial`: a failed handshake leaves the backlog
+    /// (the listen record never left, so the restore is implicit and the program sees
+    /// nothing); a completed one becomes the listener's connection under the listener's id,
+    /// taking its channels, and the listener's other handshakes are reset (one connection per
+    /// `listen`).
+    fn settle_half_open(&mut self, serial: u64) {
+        let Some(c) = self.backlog.get(&serial) else {
+            self.backlog_timers.remove(serial);
+            return;
+        };
+        if c.half_open_failed.is_some() {
+            self.drop_half_open(serial, false);
+            return;
+        }
+        if c.state == State::SynReceived {
+            self.backlog_timers.set(serial, c.next_deadline(&self.cfg));
+            return;
+        }
+        let Some(mut c) = self.backlog.remove(&serial) else {
+            return;
+        };
+        self.backlog_timers.remove(serial);
+        let k = key(c.local_port, c.remote_ip, c.remote_port);
+        self.backlog_demux.remove(&k);
+        let Some(l) = self.listeners.remove(&c.local_port) else {
+            // A backlog never outlives its listener (unlisten resets it); reset, keep nothing.
+            c.reset_half_open(&mut self.out);
+            return;
+        };
+        for &s in &l.pending {
+            if s != serial {
+                self.drop_half_open(s, true);
+            }
+        }
+        c.holds = l.holds;
+        c.registered = true;
+        self.demux.insert(k, l.id);
+        self.conns.insert(l.id, c);
+        self.settle(l.id);
+    }
+
+    /// Brings the tables (and the deadline index) in line with a connection's new state. Every
+    /// input that can change a connection ends here, so the index is re-armed in one place.
     fn settle(&mut self, id: HandleId) {
+        self.settle_tables(id);
+        match self.conns.get(&id) {
+            Some(c) => self.timers.set(id, c.next_deadline(&self.cfg)),
+            None => self.timers.remove(id),
+        };
+    }
+
+    fn settle_tables(&mut self, id: HandleId) {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
         };
-        if c.counted_half_open && (c.state != State::SynReceived || c.half_open_failed.is_some()) {
-            c.counted_half_open = false;
-            self.half_open -= 1;
-        }
+        // Handshakes fail in the backlog; a connection record is past syn-received.
         if let Some(reason) = c.half_open_failed.take() {
-            let restorable = c.origin.as_ref().is_some_and(|o| o.restore)
-                && !self.listeners.contains_key(&c.local_port);
-            if restorable {
-                // A failed handshake (RST, timeout or a bad ACK): the half-open connection
-                // disappears and the listen record is back, with its id, URI and channels. The
-                // program never saw this id, so no event is raised.
-                if let Some(mut c) = self.conns.remove(&id) {
-                    self.demux
-                        .remove(&key(c.local_port, c.remote_ip, c.remote_port));
-                    if let Some(o) = c.origin.take() {
-                        self.listeners.insert(
-                            c.local_port,
-                            Listener {
-                                id,
-                                uri: o.uri,
-                                ip: o.ip,
-                                holds: core::mem::take(&mut c.holds),
-                            },
-                        );
-                    }
-                }
-                return;
-            }
             c.fail(reason, &mut self.out);
         }
         if matches!(c.state, State::Closed | State::Error) && c.registered {
@@ -612,14 +710,18 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
 
     /// Runs every timer due at `now`: SYN re-send and connect timeout, syn-received retries,
     /// retransmission rounds, delayed ACKs, FIN re-sends, time-wait expiry.
+    ///
+    /// Only the connections whose deadline has come are visited (O(k log n) for k of them). A
+    /// connection whose timer is re-armed to `now` or earlier while it runs (a coalesced re-ACK)
+    /// runs again at the next call, never twice in one.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<HandleId> = self
-            .conns
-            .values()
-            .filter(|c| c.next_deadline(&self.cfg).is_some_and(|d| d <= now))
-            .map(|c| c.id)
-            .collect();
-        for id in due {
+        for s in self.backlog_timers.take_due(now) {
+            if let Some(c) = self.backlog.get_mut(&s) {
+                c.on_timeout(now, &self.cfg, &mut self.out);
+            }
+            self.settle_half_open(s);
+        }
+        for id in self.timers.take_due(now) {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.on_timeout(now, &self.cfg, &mut self.out);
             }
@@ -627,11 +729,24 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
         }
     }
 
-    /// The earliest deadline of any socket, if one is armed.
+    /// The earliest deadline of any socket, if one is armed. O(log n): read from the deadline
+    /// index, whatever the number of connections.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.timers.first(), self.backlog_timers.first()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// [`poll_timeout`](Self::poll_timeout) recomputed by scanning every connection: the oracle
+    /// that tests and fuzz targets compare the deadline index with. O(n); not for hosts.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn scan_timeout(&self) -> Option<Instant> {
         self.conns
             .values()
+            .chain(self.backlog.values())
             .filter_map(|c| c.next_deadline(&self.cfg))
             .min()
     }

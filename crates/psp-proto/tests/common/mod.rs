@@ -98,3 +98,4 @@ pub fn read_all(ep: &mut Ep, id: u64) -> Vec<u8> {
         .map(|b| b.drain(..).collect())
         .unwrap_or_default()
 }
+pub mod transfer;

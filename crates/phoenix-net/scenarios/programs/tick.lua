@@ -1,0 +1,1 @@
+../../../../scenarios/programs/tick.lua
