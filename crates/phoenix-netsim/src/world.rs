@@ -639,6 +639,12 @@ impl World {
                         self.apply(node, o);
                     }
                     self.sync_deadline(node);
+                    // Bounds the copies in flight (a round of a thousand broadcasts to ten
+                    // thousand computers would hold ten million). Each computer still takes
+                    // its copies in transmit order.
+                    if self.medium.in_flight() >= MAX_BATCH {
+                        self.deliver_due();
+                    }
                 }
                 // Keep the allocation for the next round.
                 if self.dirty.is_empty() {

@@ -560,6 +560,15 @@ impl<R: RandomSource> PipStack<R> {
         Ok(())
     }
 
+    /// Whether any output queue holds something (a host can skip draining when not).
+    pub fn has_output(&self) -> bool {
+        !(self.out_transmit.is_empty()
+            && self.out_channel.is_empty()
+            && self.out_delivery.is_empty()
+            && self.out_event.is_empty()
+            && self.out_result.is_empty())
+    }
+
     /// The next instant [`PipStack::handle_timeout`] must be called at, if any.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if !self.loopback.is_empty() {

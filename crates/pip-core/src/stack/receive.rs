@@ -54,6 +54,11 @@ impl<R: RandomSource> PipStack<R> {
             }
         };
         match ty {
+            // A frame for another computer is dropped on its destination alone, before the
+            // rest is decoded: on a busy segment that is most frames (§5.3 step 2).
+            b"link" if matches!(destination, Value::Num(d) if *d != f64::from(self.id)) => {
+                self.stats.drop_not_for_us += 1;
+            }
             b"link" => match LinkFrame::from_fields(source, destination, payload) {
                 Ok(frame) => self.receive_link(idx, channel, reply, frame),
                 Err(_) => self.stats.drop_malformed += 1,
