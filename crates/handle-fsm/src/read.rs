@@ -162,6 +162,27 @@ fn digits_value(d: &[u8]) -> Value {
     Value::Num(n)
 }
 
+/// Removes the first `n` bytes (at most `buf.len()`) as one copy of each contiguous half, not a
+/// byte-at-a-time drain: stream reads of whole messages sit on the data path.
+fn take_front(buf: &mut VecDeque<u8>, n: usize) -> Vec<u8> {
+    let n = n.min(buf.len());
+    let (a, b) = buf.as_slices();
+    let from_a = n.min(a.len());
+    let mut out = Vec::with_capacity(n);
+    out.extend_from_slice(&a[..from_a]);
+    out.extend_from_slice(&b[..n - from_a]);
+    buf.drain(..n);
+    out
+}
+
+/// Takes the whole buffer as one string with a single copy, keeping the buffer's capacity so a
+/// stream that is read as fast as it fills does not reallocate (and fault in fresh pages) each time.
+fn drain_all(buf: &mut VecDeque<u8>) -> LuaStr {
+    let s = LuaStr::from(&*buf.make_contiguous());
+    buf.clear();
+    s
+}
+
 /// The stream flavour over a borrowed `VecDeque<u8>`.
 struct Stream<'a>(&'a mut VecDeque<u8>);
 
@@ -170,7 +191,7 @@ impl ReadSource for Stream<'_> {
         if self.0.is_empty() {
             return None;
         }
-        Some(bytes_value(self.0.drain(..).collect()))
+        Some(Value::Str(drain_all(self.0)))
     }
 
     fn read_line(&mut self, keep: bool) -> Option<Value> {
@@ -184,13 +205,13 @@ impl ReadSource for Stream<'_> {
             .or_else(|| b.iter().position(|&c| c == b'\n').map(|i| i + a.len()));
         Some(match nl {
             Some(i) => {
-                let mut line: Vec<u8> = self.0.drain(..=i).collect();
+                let mut line = take_front(self.0, i + 1);
                 if !keep {
                     line.pop();
                 }
                 bytes_value(line)
             }
-            None => bytes_value(self.0.drain(..).collect()),
+            None => Value::Str(drain_all(self.0)),
         })
     }
 
@@ -205,7 +226,7 @@ impl ReadSource for Stream<'_> {
             return None;
         }
         let n = k.min(self.0.len());
-        Some(bytes_value(self.0.drain(..n).collect()))
+        Some(bytes_value(take_front(self.0, n)))
     }
 }
 
