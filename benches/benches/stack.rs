@@ -15,10 +15,13 @@ use std::time::Instant as WallClock;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use modem_value::{table, Duration, Instant, LuaStr, Value};
 use phoenix_benches::psp_pair::{psp_bulk, MSG};
-use phoenix_benches::{report, router_frames};
+use phoenix_benches::{allocations_per_op, report, router_frames, CountingAlloc};
 use phoenix_netsim::{Medium, ModemKind, Position, World};
 use pip_core::{IpConfigChange, PipStack, StackConfig};
 use syscall_api::{Computer, ComputerConfig, NetworkStack};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 const POOL: usize = 8192;
 const MSGS: usize = 1024;
@@ -96,14 +99,14 @@ fn router_pip() -> PipStack<modem_value::SplitMix64> {
 /// Forwards `n` frames through the whole computer; returns transmits seen.
 fn forward_stack(c: &mut Computer, frames: &[Value], t0: &mut u64, n: usize) -> usize {
     let mut out = 0;
-    for i in 0..n {
+    for _ in 0..n {
         *t0 += 1;
         c.handle_modem_message(
             Instant::from_millis(*t0),
             "/in",
             7,
             50000,
-            &frames[i % POOL],
+            &frames[*t0 as usize % POOL],
             Some(3.0),
         );
         while let Some(o) = c.poll_output() {
@@ -121,14 +124,14 @@ fn forward_pip(
     n: usize,
 ) -> usize {
     let mut out = 0;
-    for i in 0..n {
+    for _ in 0..n {
         *t0 += 1;
         s.handle_modem_message(
             Instant::from_millis(*t0),
             "/in",
             7,
             50000,
-            &frames[i % POOL],
+            &frames[*t0 as usize % POOL],
         );
         while let Some(t) = s.poll_transmit() {
             out += 1;
@@ -219,6 +222,20 @@ fn bench(c: &mut Criterion) {
         "stack_router",
         "overhead ratio (stack time / pip-core time)",
         stack_s / pip_s,
+    );
+    report(
+        "stack_router",
+        "allocations/packet",
+        allocations_per_op(100_000, || {
+            forward_stack(&mut comp, &frames, &mut t1, 1);
+        }),
+    );
+    report(
+        "pip_router_alone",
+        "allocations/packet",
+        allocations_per_op(100_000, || {
+            forward_pip(&mut pip, &frames, &mut t2, 1);
+        }),
     );
 
     let msgs: Vec<LuaStr> = (0..MSGS)

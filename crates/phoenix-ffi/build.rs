@@ -13,6 +13,15 @@ fn main() {
         return;
     };
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    // `cargo package` verifies the crate by building its unpacked copy under
+    // `<target>/package/`, in the same target directory: that build must not repoint the tree's
+    // `phoenix-ffi.pc` at the copy's header.
+    if profile_dir
+        .parent()
+        .is_some_and(|target| manifest.starts_with(target))
+    {
+        return;
+    }
     let pc = format!(
         "libdir={}\nincludedir={}\n\nName: phoenix-ffi\nDescription: {}\nVersion: {}\n\
          Libs: -L${{libdir}} -lphoenix_ffi\nCflags: -I${{includedir}}\n",

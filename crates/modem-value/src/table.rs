@@ -174,6 +174,25 @@ impl Table {
         Some(Arc::make_mut(&mut self.entries).remove(i).1)
     }
 
+    /// Whether no other handle shares these entries, so that [`Table::insert`] changes them in
+    /// place without copying.
+    pub fn is_unshared(&mut self) -> bool {
+        Arc::get_mut(&mut self.entries).is_some()
+    }
+
+    /// Makes this table an unshared copy of `src`. When no other handle shares this table's
+    /// entries their storage is reused, so a caller that keeps a spent table can copy into it
+    /// without allocating; otherwise the entries are copied into new storage.
+    pub fn copy_from(&mut self, src: &Table) {
+        match Arc::get_mut(&mut self.entries) {
+            Some(v) => {
+                v.clear();
+                v.extend_from_slice(&src.entries);
+            }
+            None => self.entries = Arc::new((*src.entries).clone()),
+        }
+    }
+
     /// Lua's `#t` for a proper sequence: the largest n such that keys 1..=n are all present.
     pub fn sequence_len(&self) -> usize {
         let mut n = 0usize;
@@ -235,6 +254,34 @@ impl FromIterator<(Value, Value)> for Table {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    /// Copy on write: `copy_from` reuses storage only when no other handle can see it, so a
+    /// table handed out earlier never changes.
+    #[test]
+    fn copy_from_reuses_only_unshared_storage() {
+        let src = Table::from_pairs([(Value::from("a"), Value::from(1))]).unwrap();
+        let mut spent = Table::from_pairs([(Value::from("z"), Value::from(9))]).unwrap();
+        let held = spent.clone();
+        assert!(!spent.is_unshared());
+        spent.copy_from(&src);
+        assert_eq!(
+            held.get_str(b"z"),
+            Some(&Value::from(9)),
+            "held copy changed"
+        );
+        assert!(spent.is_unshared());
+        let before = spent.entries.as_ptr();
+        drop(held);
+        spent.copy_from(&src);
+        assert_eq!(
+            spent.entries.as_ptr(),
+            before,
+            "unshared storage was not reused"
+        );
+        assert!(spent == src && !spent.ptr_eq(&src));
+        spent.set("b", Value::from(2));
+        assert_eq!(src.get_str(b"b"), None, "source changed through the copy");
+    }
 
     #[test]
     fn insert_keeps_order_and_replaces() {

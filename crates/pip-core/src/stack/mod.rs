@@ -214,7 +214,8 @@ pub struct PipStack<R> {
     next_send: u64,
     now: Instant,
     stats: Stats,
-    /// The PLP frame of the last destination, with a placeholder payload (see `link_frame`).
+    /// The last PLP frame sent and its destination, shared with that transmit (see
+    /// `link_frame`).
     link_template: Option<(Option<ComputerId>, Table)>,
 }
 

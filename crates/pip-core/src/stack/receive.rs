@@ -230,7 +230,7 @@ impl<R: RandomSource> PipStack<R> {
     /// Router forwarding: decrement `hopsLeft`, keep `messageID`, `source` and
     /// `destination` (and any other field), route as a sent packet without re-stamping the source.
     /// The modem channels are kept: they are the transport ports.
-    fn forward(&mut self, mut raw: Table, packet: PipPacket, channel: u16, reply: u16) {
+    fn forward(&mut self, raw: Table, packet: PipPacket, channel: u16, reply: u16) {
         if packet.hops_left <= 1 {
             self.stats.drop_hops_exhausted += 1;
             if !super::send::is_mcp_error_packet(&raw) {
@@ -243,11 +243,20 @@ impl<R: RandomSource> PipStack<R> {
             }
             return;
         }
-        raw.set("hopsLeft", Value::Num(f64::from(packet.hops_left - 1)));
+        // The received table is shared with the caller's frame, so changing `hopsLeft` needs
+        // a copy; the storage of the last forwarded packet is reused for it when it is free.
+        let mut out = match self.spent_packet() {
+            Some(mut t) => {
+                t.copy_from(&raw);
+                t
+            }
+            None => raw,
+        };
+        out.set("hopsLeft", Value::Num(f64::from(packet.hops_left - 1)));
         let route = self.routes.lookup(packet.destination).cloned();
         self.dispatch(
             route,
-            raw,
+            out,
             packet.destination,
             channel,
             reply,

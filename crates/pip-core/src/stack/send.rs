@@ -353,26 +353,37 @@ impl<R: RandomSource> PipStack<R> {
         );
     }
 
-    /// A PLP frame around `packet`. Frames are copies of a cached template for the last
-    /// destination with only `payload` replaced: one key search instead of five insertions.
+    /// A PLP frame around `packet`. The last frame sent is kept with its destination: once
+    /// its transmit has been consumed the kept handle is the only one, so the next frame to the
+    /// same destination is that table with `payload` replaced in place (no allocation, one key
+    /// search). While the previous transmit is still held elsewhere, copy on write makes a new
+    /// frame, and the held one never changes.
     fn link_frame(&mut self, dest: Option<ComputerId>, packet: Table) -> Value {
-        let cached = match &self.link_template {
-            Some((d, t)) if *d == dest => Some(t.clone()),
-            _ => None,
-        };
-        let mut frame = match cached {
-            Some(t) => t,
-            None => {
-                // A placeholder payload keeps the key in place; it is replaced below.
-                let Value::Table(t) = encode_link(self.id, dest, Value::Bool(false)) else {
-                    return encode_link(self.id, dest, Value::Table(packet));
-                };
-                self.link_template = Some((dest, t.clone()));
-                t
-            }
+        let mut frame = match self.link_template.take() {
+            Some((d, t)) if d == dest => t,
+            _ => match encode_link(self.id, dest, Value::Bool(false)) {
+                Value::Table(t) => t,
+                other => return other,
+            },
         };
         frame.set("payload", Value::Table(packet));
+        self.link_template = Some((dest, frame.clone()));
         Value::Table(frame)
+    }
+
+    /// The packet table of the last frame sent, for reuse as the storage of the next one, when
+    /// nothing else holds that frame or packet any more (its transmit was consumed and
+    /// dropped). The kept frame gets a placeholder payload in exchange.
+    pub(super) fn spent_packet(&mut self) -> Option<Table> {
+        let (_, frame) = self.link_template.as_mut()?;
+        if !frame.is_unshared() {
+            return None;
+        }
+        let key = Value::Str(LuaStr::from_static(b"payload"));
+        match frame.insert(key, Value::Bool(false)) {
+            Ok(Some(Value::Table(mut p))) => p.is_unshared().then_some(p),
+            _ => None,
+        }
     }
 
     pub(super) fn transmit_arp(&mut self, idx: usize, msg: &ArpMessage) {
