@@ -95,16 +95,41 @@ pub fn parse_ip(text: &[u8]) -> Result<Ipv4Addr, AddrError> {
 
 /// Phoenix's `numberToIP`: always four dotted octets.
 pub fn format_ip(ip: Ipv4Addr) -> String {
-    use core::fmt::Write;
-    let mut s = String::with_capacity(15);
-    // Writing to a String cannot fail.
-    let _ = write!(s, "{ip}");
-    s
+    let mut buf = [0u8; 15];
+    let n = dotted(ip, &mut buf);
+    // Only ASCII digits and dots were written.
+    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 /// [`format_ip`] as a wire string value.
 pub fn ip_value(ip: Ipv4Addr) -> Value {
-    Value::Str(LuaStr::from(format_ip(ip)))
+    // Every PIP packet carries two addresses: formatting on the stack and copying once into the
+    // string keeps this to one allocation and out of `core::fmt`.
+    let mut buf = [0u8; 15];
+    let n = dotted(ip, &mut buf);
+    Value::Str(LuaStr::from(&buf[..n]))
+}
+
+/// Writes `ip` as four dotted decimal octets into `buf`; returns the length (7 to 15).
+fn dotted(ip: Ipv4Addr, buf: &mut [u8; 15]) -> usize {
+    let mut n = 0;
+    for (i, o) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + (o / 10) % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    n
 }
 
 /// An "ip as number" argument: the number masked to 32 bits after flooring, as Lua's `bit32`
@@ -279,5 +304,11 @@ mod tests {
         assert!(parse_cidr(b"10.1.2.3/33", 32).is_err());
         assert_eq!(rednet_id(Ipv4Addr::new(0, 0, 2, 56)), Some(568));
         assert_eq!(format_ip(Ipv4Addr::new(10, 0, 0, 1)), "10.0.0.1");
+        // Every octet width, against the standard library's rendering.
+        for o in [0u8, 7, 9, 10, 42, 99, 100, 109, 110, 199, 200, 255] {
+            let ip = Ipv4Addr::new(o, 255 - o, o / 2, 100);
+            assert_eq!(format_ip(ip), ip.to_string());
+            assert_eq!(ip_value(ip), Value::from(ip.to_string().as_str()));
+        }
     }
 }
