@@ -141,6 +141,14 @@ impl Table {
             return Ok(self.remove(&key));
         }
         let entries = Arc::make_mut(&mut self.entries);
+        // Encoders set their fields in key order: appending after the greatest key is one compare.
+        if entries
+            .last()
+            .is_none_or(|(k, _)| k.key_cmp(&key) == core::cmp::Ordering::Less)
+        {
+            entries.push((key, value));
+            return Ok(None);
+        }
         match entries.binary_search_by(|(k, _)| k.key_cmp(&key)) {
             Ok(i) => Ok(Some(core::mem::replace(&mut entries[i].1, value))),
             Err(i) => {
