@@ -366,16 +366,9 @@ impl Computer {
         }
     }
 
-    fn pump_pip(&mut self) -> bool {
+    /// Moves pip-core's transmits to the output queue; returns whether there were any.
+    fn drain_pip_transmits(&mut self) -> bool {
         let mut progress = false;
-        while let Some(c) = self.pip.poll_channel() {
-            progress = true;
-            if c.open {
-                self.acquire(&c.device, c.channel);
-            } else {
-                self.release(&c.device, c.channel);
-            }
-        }
         while let Some(t) = self.pip.poll_transmit() {
             progress = true;
             if t.device.as_str() != LOOPBACK {
@@ -388,6 +381,20 @@ impl Computer {
                 });
             }
         }
+        progress
+    }
+
+    fn pump_pip(&mut self) -> bool {
+        let mut progress = false;
+        while let Some(c) = self.pip.poll_channel() {
+            progress = true;
+            if c.open {
+                self.acquire(&c.device, c.channel);
+            } else {
+                self.release(&c.device, c.channel);
+            }
+        }
+        progress |= self.drain_pip_transmits();
         while let Some(d) = self.pip.poll_delivery() {
             progress = true;
             let ctx = SegmentContext {
@@ -660,8 +667,33 @@ impl NetworkStack for Computer {
         // The common case on a busy network: a Phoenix frame that pip-core dropped or kept
         // without output, and no raw listener. Only pip-core was touched and it has nothing for
         // the other layers, so there is nothing to pump.
-        if phoenix && self.raw.is_empty() && !self.pip.has_output() {
-            return;
+        if phoenix && self.raw.is_empty() {
+            if !self.pip.has_output() {
+                return;
+            }
+            // A router's forwarded packet: pip-core produced transmits only. Moving them out
+            // reaches no other layer unless a reply channel had to be opened or closed (that
+            // tells rednet), so the full pump runs only then.
+            if self.pip.has_only_transmits() {
+                let queued = self.out.len();
+                let mut moved = 0;
+                while let Some(t) = self.pip.poll_transmit() {
+                    if t.device.as_str() != LOOPBACK {
+                        self.hold_reply_channel(&t.device, t.reply_channel);
+                        self.push(Output::Transmit {
+                            device: t.device,
+                            channel: t.channel,
+                            reply_channel: t.reply_channel,
+                            message: t.message,
+                        });
+                        moved += 1;
+                    }
+                }
+                if self.out.len() != queued + moved || self.pip.has_output() {
+                    self.pump();
+                }
+                return;
+            }
         }
         let raw = self
             .device(device)

@@ -312,6 +312,12 @@ impl Computer {
 
     /// Moves the web machines' outputs and events out; recomputes the web deadline.
     pub(crate) fn pump_web(&mut self) -> bool {
+        // With no HTTP or WebSocket machine and no accepted connection there is nothing to move
+        // and no deadline; this is every pump of a computer that does not use the web.
+        if self.web.active.is_empty() && self.web.servers.is_empty() {
+            self.web.deadline = None;
+            return false;
+        }
         let mut progress = false;
         let mut out: Vec<Output> = Vec::new();
         let mut events: Vec<(HandleId, Event)> = Vec::new();

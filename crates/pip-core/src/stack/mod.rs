@@ -570,6 +570,15 @@ impl<R: RandomSource> PipStack<R> {
             && self.out_result.is_empty())
     }
 
+    /// Whether the only pending outputs are transmits (what forwarding a packet leaves): a
+    /// caller may then drain [`PipStack::poll_transmit`] alone.
+    pub fn has_only_transmits(&self) -> bool {
+        self.out_channel.is_empty()
+            && self.out_delivery.is_empty()
+            && self.out_event.is_empty()
+            && self.out_result.is_empty()
+    }
+
     /// The next instant [`PipStack::handle_timeout`] must be called at, if any.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if !self.loopback.is_empty() {
