@@ -399,6 +399,11 @@ impl World {
             self.apply(node, o);
         }
         self.sync_deadline(node);
+        // The same bound as in `flush`: a deferred round of a thousand broadcasts to ten
+        // thousand computers would otherwise queue ten million copies (16 bytes each).
+        if self.medium.in_flight() >= MAX_BATCH {
+            self.deliver_due();
+        }
     }
 
     /// Re-reads `node`'s deadline into the index.
