@@ -188,6 +188,19 @@ impl Session {
         (id, self.settle())
     }
 
+    /// The host could not listen for `listener` (`error` says why); returns output lines
+    /// (the owning process's `listen_failed` event).
+    #[must_use]
+    pub fn tcp_listen_failed(
+        &mut self,
+        listener: syscall_api::ListenerId,
+        error: &str,
+    ) -> Vec<String> {
+        self.computer
+            .handle_tcp_listen_failed(self.now, listener, error);
+        self.settle()
+    }
+
     fn settle(&mut self) -> Vec<String> {
         let mut out = self.drain_lines();
         self.rednet.drain(&mut self.computer, &mut out);
@@ -392,6 +405,10 @@ fn handle_line(
             TcpInput::Accept { listener, peer } => {
                 let conn = c.handle_tcp_accept(*now, listener, &peer);
                 Ok(Some(tcp::accepted_line(listener, conn).to_json()))
+            }
+            TcpInput::ListenFailed { listener, error } => {
+                c.handle_tcp_listen_failed(*now, listener, &error);
+                Ok(None)
             }
         };
     }

@@ -43,6 +43,7 @@ enum Msg {
         stream: TcpStream,
         peer: String,
     },
+    ListenFailed(ListenerId, String),
 }
 
 enum Out {
@@ -188,10 +189,16 @@ impl TcpHost for Bridge {
                 self.listeners.insert(listener, stop.clone());
                 let tx = self.tx.clone();
                 std::thread::spawn(move || {
-                    let bound = bind_addr(&address, port).and_then(|a| TcpListener::bind(a).ok());
-                    let Some(l) = bound else {
-                        eprintln!("phoenix-net host: cannot listen on {address} port {port}");
-                        return;
+                    let bound = match bind_addr(&address, port) {
+                        Some(a) => TcpListener::bind(a).map_err(|e| e.to_string()),
+                        None => Err(format!("Unknown address {address}")),
+                    };
+                    let l = match bound {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = tx.send(Msg::ListenFailed(listener, e));
+                            return;
+                        }
                     };
                     let _ = l.set_nonblocking(true);
                     while !stop.load(Ordering::Relaxed) {
@@ -303,6 +310,10 @@ pub fn serve_real(
             Msg::Line(l) => session.input_raw(&l),
             Msg::Eof => return Ok(()),
             Msg::Tcp(id, ev) => session.tcp_event(id, ev),
+            Msg::ListenFailed(listener, error) => {
+                bridge.listeners.remove(&listener);
+                session.tcp_listen_failed(listener, &error)
+            }
             Msg::Accept {
                 listener,
                 stream,

@@ -233,3 +233,48 @@ fn an_accept_on_an_unknown_listener_is_rejected() {
     let out = h.send(&table! {"op" => "tcp_failed", "conn" => 1, "kind" => "sideways"});
     assert!(out_is(&out[0], "error"), "{out:?}");
 }
+
+/// docs/stdio-host.md, `tcp_listen_failed`: the host reports that it could not listen; the
+/// program gets `listen_failed{uri, error}`, `unlisten` then asks for nothing, and a second
+/// `listen` on the same URI is accepted with a fresh listener id.
+#[test]
+fn a_failed_listen_raises_listen_failed_and_frees_the_uri() {
+    let mut h = Host::start(&["--id", "1"]);
+    let uri = "http://127.0.0.1:8080";
+    let listener_of = |out: &[Value]| {
+        let l = out
+            .iter()
+            .find(|o| out_is(o, "tcp_listen"))
+            .unwrap_or_else(|| panic!("tcp_listen in {out:?}"));
+        num(l, "listener")
+    };
+    let (r, out) = h.call("listen", vec![Value::from(uri)]);
+    result(&r);
+    let first = listener_of(&out);
+
+    let out = h.send(&table! {"op" => "tcp_listen_failed", "listener" => first,
+    "error" => "Address already in use"});
+    let ev = out
+        .iter()
+        .find(|o| out_is(o, "event"))
+        .unwrap_or_else(|| panic!("an event in {out:?}"));
+    assert_eq!(ev.get("name"), &Value::from("listen_failed"));
+    assert_eq!(ev.get("params").get("uri"), &Value::from(uri));
+    assert_eq!(
+        ev.get("params").get("error"),
+        &Value::from("Address already in use")
+    );
+
+    let (r, out) = h.call("unlisten", vec![Value::from(uri)]);
+    result(&r);
+    assert!(
+        !out.iter().any(|o| out_is(o, "tcp_unlisten")),
+        "no stale listener to stop: {out:?}"
+    );
+    let (r, out) = h.call("listen", vec![Value::from(uri)]);
+    result(&r);
+    assert_ne!(listener_of(&out), first);
+
+    let out = h.send(&table! {"op" => "tcp_listen_failed", "listener" => first});
+    assert!(out_is(&out[0], "error"), "missing error field: {out:?}");
+}

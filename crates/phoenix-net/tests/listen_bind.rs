@@ -87,3 +87,39 @@ fn an_unspecified_listen_is_reachable_on_every_address() {
     assert!(wait_reachable([127, 0, 0, 1], port));
     assert!(reachable([127, 0, 0, 2], port));
 }
+
+/// The real-TCP host reports a bind failure to the program: with the port already taken on
+/// 127.0.0.1, `listen("http://127.0.0.1:P")` is followed by a `listen_failed` event line.
+#[test]
+fn a_port_in_use_raises_listen_failed() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let uri = format!("http://127.0.0.1:{port}");
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_phoenix-net"))
+            .args(["host", "--id", "1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    let line = table! {"op" => "syscall", "id" => 1, "pid" => 1, "root" => true,
+    "name" => "listen", "args" => Value::Table(Table::array([Value::from(uri.as_str())]))};
+    writeln!(stdin, "{}", line.to_json()).unwrap();
+    stdin.flush().unwrap();
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
+    let event = loop {
+        let mut l = String::new();
+        assert!(out.read_line(&mut l).unwrap() > 0, "host ended");
+        let v = Value::from_json(l.trim()).unwrap();
+        if v.get("out") == &Value::from("event") {
+            break v;
+        }
+    };
+    assert_eq!(event.get("name"), &Value::from("listen_failed"));
+    assert_eq!(event.get("params").get("uri"), &Value::from(uri.as_str()));
+    assert!(event.get("params").get("error").as_str().is_some());
+    drop(stdin);
+    drop(taken);
+}

@@ -841,6 +841,10 @@ impl NetworkStack for Computer {
         self.tcp_accept(now, listener, peer)
     }
 
+    fn handle_tcp_listen_failed(&mut self, now: Instant, listener: ListenerId, reason: &str) {
+        self.tcp_listen_failed(now, listener, reason);
+    }
+
     fn handle_hear_all_refused(&mut self, now: Instant, device: &str) {
         self.hear_all_refused(now, device);
     }

@@ -107,6 +107,15 @@ pub enum Event {
         /// Distance to the sender; `None` across dimensions.
         distance: Option<f64>,
     },
+    /// `listen_failed{uri, error}`: the host could not carry out an HTTP or WebSocket `listen`
+    /// (see [`NetworkStack::handle_tcp_listen_failed`]); the listen record is gone, so the
+    /// program may `listen` on that URI again.
+    ListenFailed {
+        /// The URI exactly as passed to `listen`.
+        uri: String,
+        /// The host's reason, for example `Address already in use`.
+        error: String,
+    },
 }
 
 impl Event {
@@ -118,6 +127,7 @@ impl Event {
             Event::NetworkRequest { .. } => "network_request",
             Event::NetworkEvent(_) => "network_event",
             Event::ModemMessage { .. } => "modem_message",
+            Event::ListenFailed { .. } => "listen_failed",
         }
     }
 
@@ -161,6 +171,12 @@ impl Event {
                 t.set("replyChannel", Value::from(*reply_channel));
                 t.set("message", message.clone());
                 t.set("distance", distance.map_or(Value::Nil, Value::Num));
+                Value::Table(t)
+            }
+            Event::ListenFailed { uri, error } => {
+                let mut t = Table::with_capacity(2);
+                t.set("uri", Value::from(uri.as_str()));
+                t.set("error", Value::from(error.as_str()));
                 Value::Table(t)
             }
         }
@@ -270,7 +286,8 @@ pub enum TcpRequest {
         conn: TcpId,
     },
     /// Listen for TCP connections on `address:port` and report each accepted one with
-    /// [`NetworkStack::handle_tcp_accept`].
+    /// [`NetworkStack::handle_tcp_accept`], or report that it cannot with
+    /// [`NetworkStack::handle_tcp_listen_failed`].
     Listen {
         /// The listener.
         listener: ListenerId,
@@ -364,6 +381,14 @@ pub trait NetworkStack {
         listener: ListenerId,
         peer: &str,
     ) -> Option<TcpId>;
+
+    /// The host could not carry out the [`TcpRequest::Listen`] for `listener` (the address is
+    /// in use or not local, permission denied, ...); `reason` is its text. The listen record
+    /// is removed, as if the program had called `unlisten` (no [`TcpRequest::Unlisten`] is
+    /// asked for: the host holds nothing), and the owning process gets
+    /// [`Event::ListenFailed`] with the URI it gave and `reason`. An unknown or already
+    /// removed listener is ignored (the failure raced an `unlisten`).
+    fn handle_tcp_listen_failed(&mut self, now: Instant, listener: ListenerId, reason: &str);
 
     /// The modem `device` refused to open `channel` (for example `Too many open channels`, a
     /// modem's limit of 128). As Phoenix does, PSP connections in time-wait are reaped first

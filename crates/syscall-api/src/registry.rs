@@ -1196,6 +1196,17 @@ pub static EVENTS: &[EventSpec] = &[
               `connected`; this stack says `open`, the status `status()` returns.",
     },
     EventSpec {
+        name: "listen_failed",
+        params: &[
+            field("uri", "string", false, "The URI exactly as given to `listen`."),
+            field("error", "string", false, "The host's reason, for example `Address already in use`."),
+        ],
+        doc: "The host could not listen for an HTTP or WebSocket `listen` (the address is in use \
+              or not local, ...). The listen record is gone: `unlisten` finds nothing and \
+              `listen` on the URI may be called again. A Phoenix extension (CraftOS-PC's \
+              `http.addListener` reports `Could not open server: …` at once instead).",
+    },
+    EventSpec {
         name: "modem_message",
         params: &[
             field("device", "string", false, "The modem."),
@@ -1765,6 +1776,10 @@ mod tests {
                 message: "hi".into(),
                 distance: Some(3.0),
             },
+            Event::ListenFailed {
+                uri: "http://127.0.0.1:8080".into(),
+                error: "Address already in use".into(),
+            },
         ];
         // A new variant must be added above: this match has no wildcard.
         for e in &all {
@@ -1773,7 +1788,8 @@ mod tests {
                 | Event::HandleDataReady { .. }
                 | Event::NetworkRequest { .. }
                 | Event::NetworkEvent(_)
-                | Event::ModemMessage { .. } => {}
+                | Event::ModemMessage { .. }
+                | Event::ListenFailed { .. } => {}
             }
         }
         all

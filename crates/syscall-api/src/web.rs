@@ -199,6 +199,34 @@ impl Computer {
         Ok(())
     }
 
+    /// See [`NetworkStack::handle_tcp_listen_failed`](crate::NetworkStack::handle_tcp_listen_failed).
+    pub(crate) fn tcp_listen_failed(&mut self, now: Instant, listener: ListenerId, reason: &str) {
+        self.advance(now);
+        let Some(port) = self
+            .web
+            .listeners
+            .iter()
+            .find(|(_, l)| l.listener == listener)
+            .map(|(port, _)| *port)
+        else {
+            return;
+        };
+        if let Some(l) = self.web.listeners.remove(&port) {
+            let owner = self.handles.owner(l.id);
+            self.handles.remove(l.id);
+            if let Some(pid) = owner {
+                self.event(
+                    pid,
+                    Event::ListenFailed {
+                        uri: l.uri,
+                        error: reason.to_string(),
+                    },
+                );
+            }
+        }
+        self.pump();
+    }
+
     /// See [`NetworkStack::handle_tcp_accept`](crate::NetworkStack::handle_tcp_accept).
     pub(crate) fn tcp_accept(
         &mut self,

@@ -90,6 +90,13 @@ pub enum TcpInput {
         /// The peer's address as text.
         peer: String,
     },
+    /// The host could not carry out the listen request of `listener`.
+    ListenFailed {
+        /// The listener.
+        listener: ListenerId,
+        /// The host's reason.
+        error: String,
+    },
 }
 
 fn id_field(v: &Value, field: &'static str) -> Result<u64, String> {
@@ -131,6 +138,16 @@ pub fn parse_input(op: &str, v: &Value) -> Option<Result<TcpInput, String>> {
             Ok(TcpInput::Accept {
                 listener: ListenerId(l),
                 peer,
+            })
+        }),
+        "tcp_listen_failed" => id_field(v, "listener").and_then(|l| {
+            let error = v
+                .field_str("error")
+                .map_err(|e| e.to_string())?
+                .to_string_lossy();
+            Ok(TcpInput::ListenFailed {
+                listener: ListenerId(l),
+                error,
             })
         }),
         _ => return None,
@@ -182,5 +199,15 @@ mod tests {
         let v = Value::from_json(r#"{"conn":1,"data":5}"#).unwrap();
         assert!(parse_input("tcp_data", &v).unwrap().is_err());
         assert!(parse_input("syscall", &v).is_none());
+        let v = Value::from_json(r#"{"listener":1}"#).unwrap();
+        assert!(parse_input("tcp_listen_failed", &v).unwrap().is_err());
+        let v = Value::from_json(r#"{"listener":1,"error":"Address already in use"}"#).unwrap();
+        assert_eq!(
+            parse_input("tcp_listen_failed", &v).unwrap(),
+            Ok(TcpInput::ListenFailed {
+                listener: ListenerId(1),
+                error: "Address already in use".into()
+            })
+        );
     }
 }
