@@ -93,3 +93,44 @@ fn forwarded_frames_are_exact_when_transmits_are_dropped() {
 fn held_transmits_and_inputs_never_change() {
     run(true);
 }
+
+/// `handle_phoenix_frame` reads the envelope once for both decisions: a message without a
+/// truthy `PhoenixNetworking` (rednet sharing the modem) is left for the caller with no state
+/// or counter change, and every Phoenix frame is handled exactly as `handle_modem_message`
+/// handles it (same transmits, same counters; spec §5.3 receive steps).
+#[test]
+fn phoenix_frame_entry_matches_modem_message_and_skips_others() {
+    let t = Instant::from_millis(5);
+    let mut a = router();
+    let mut b = router();
+    let before = b.stats().clone();
+    for other in [
+        Value::from("hello"),
+        table! { "message" => "rednet", "nMessageID" => 7 },
+        table! { "PhoenixNetworking" => false, "type" => "link" },
+    ] {
+        assert!(!b.handle_phoenix_frame(t, "/in", 1, 2, &other));
+    }
+    assert_eq!(b.stats(), &before);
+    assert!(!b.has_output());
+    let frames = [
+        frame(1, 10, packet(1, 8)),
+        frame(1, 10, packet(1, 8)),
+        frame(1, 11, packet(2, 8)),
+        frame(1, 10, packet(3, 0)),
+        table! { "PhoenixNetworking" => true, "type" => "bogus" },
+        frame(1, 10, Value::from(3)),
+    ];
+    for (dev, f) in frames.iter().flat_map(|f| [("/in", f), ("/nope", f)]) {
+        a.handle_modem_message(t, dev, 1, 2, f);
+        assert!(b.handle_phoenix_frame(t, dev, 1, 2, f));
+        assert_eq!(a.stats(), b.stats());
+        loop {
+            let (x, y) = (a.poll_transmit(), b.poll_transmit());
+            assert_eq!(x, y);
+            if x.is_none() {
+                break;
+            }
+        }
+    }
+}

@@ -642,11 +642,12 @@ impl NetworkStack for Computer {
         if !self.modems.iter().any(|d| d.as_str() == device) {
             return;
         }
-        let phoenix = message.get("PhoenixNetworking").is_truthy();
-        if phoenix {
-            self.pip
-                .handle_modem_message(now, device, channel, reply_channel, message);
-        } else if message.as_table().is_some() {
+        // pip-core reads the envelope once and says whether the frame was Phoenix; anything
+        // else on the modem is rednet's.
+        let phoenix = self
+            .pip
+            .handle_phoenix_frame(now, device, channel, reply_channel, message);
+        if !phoenix && message.as_table().is_some() {
             let _ = self.rednet.handle_modem_message(
                 now,
                 &ModemId::from(device),

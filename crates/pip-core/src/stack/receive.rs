@@ -34,18 +34,65 @@ impl<R: RandomSource> PipStack<R> {
         self.run_loopback();
     }
 
+    /// Like [`PipStack::handle_modem_message`], for a host that shares a modem with other
+    /// protocols (rednet): a message that is not a table with a truthy `PhoenixNetworking`
+    /// field is left alone (no state or counter changes) and `false` is returned, so the caller
+    /// can hand it on; anything else is handled exactly as `handle_modem_message` would and
+    /// `true` is returned. The envelope is read once, for both decisions.
+    pub fn handle_phoenix_frame(
+        &mut self,
+        now: Instant,
+        device: &str,
+        channel: u16,
+        reply_channel: u16,
+        message: &Value,
+    ) -> bool {
+        let Some(t) = message.as_table() else {
+            return false;
+        };
+        let fields = scan_link(t);
+        if !fields[0].is_truthy() {
+            return false;
+        }
+        self.now = self.now.max(now);
+        match self.iface_index(device) {
+            Some(idx) => self.receive_scanned(idx, channel, reply_channel, message, fields),
+            None => {
+                self.stats.frames_received += 1;
+                self.stats.drop_unknown_device += 1;
+            }
+        }
+        self.run_loopback();
+        true
+    }
+
     pub(super) fn receive_frame(&mut self, idx: usize, channel: u16, reply: u16, msg: &Value) {
+        let Some(t) = msg.as_table() else {
+            self.stats.frames_received += 1;
+            if self.ifaces.get(idx).and_then(|f| f.up_config()).is_none() {
+                self.stats.drop_interface_down += 1;
+            } else {
+                self.stats.drop_not_phoenix += 1;
+            }
+            return;
+        };
+        // One pass reads the envelope and, for the common case, the PLP fields.
+        self.receive_scanned(idx, channel, reply, msg, scan_link(t));
+    }
+
+    fn receive_scanned(
+        &mut self,
+        idx: usize,
+        channel: u16,
+        reply: u16,
+        msg: &Value,
+        [phoenix, ty, source, destination, payload]: [&Value; 5],
+    ) {
         self.stats.frames_received += 1;
         let Some(cfg) = self.ifaces.get(idx).and_then(|f| f.up_config()) else {
             self.stats.drop_interface_down += 1;
             return;
         };
-        let Some(t) = msg.as_table() else {
-            self.stats.drop_not_phoenix += 1;
-            return;
-        };
-        // One pass reads the envelope and, for the common case, the PLP fields.
-        let [phoenix, ty, source, destination, payload] = scan_link(t);
         let ty = match ty {
             Value::Str(s) if phoenix.is_truthy() => s.as_bytes(),
             _ => {
