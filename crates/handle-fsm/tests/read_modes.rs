@@ -98,7 +98,7 @@ fn stream_all_large_wrapped_buffer() {
     b.extend(&data);
     b.pop_front();
     assert!(
-        b.as_slices().1.len() > 0,
+        !b.as_slices().1.is_empty(),
         "the ring must wrap for this test"
     );
     let got = read_stream(&mut b, &[s("*a")]).unwrap();
