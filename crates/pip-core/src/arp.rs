@@ -18,9 +18,9 @@
 //!
 //! Layout: every computer on a busy segment learns from every ARP broadcast (§6.3 rule 2), so in
 //! a simulated world of thousands each cache is full and learning is on the hot path of every
-//! broadcast. Entries live in one dense vector (24 bytes each) found through an open-addressing
+//! broadcast. Entries live in one dense vector (20 bytes each) found through an open-addressing
 //! index of `u16` slots, and learned entries are chained in learning order through the entries
-//! themselves: a full cache costs about 29 KiB, and learning, lookup and eviction are O(1).
+//! themselves: a full cache costs about 25 KiB, and learning, lookup and eviction are O(1).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -51,15 +51,67 @@ const NONE: u16 = u16::MAX;
 /// The index starts with this many slots and doubles while it is more than ¾ full.
 const MIN_INDEX: usize = 8;
 
+/// `Entry::stamp` of a manual entry; of the self entry one less. A learned entry stores its
+/// expiry in milliseconds, clamped below both (a clamp that only matters 584 million years
+/// after the clock's origin), so the kind needs no field of its own and an entry is 20 bytes.
+const STAMP_MANUAL: u64 = u64::MAX;
+const STAMP_SELF: u64 = u64::MAX - 1;
+const STAMP_LEARNED_MAX: u64 = u64::MAX - 2;
+
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     ip: u32,
     id: ComputerId,
-    expires: Instant,
+    /// Kind and expiry (see [`STAMP_MANUAL`]) as two halves, so the entry is 4-byte aligned.
+    stamp: [u32; 2],
     /// Learning-order neighbours (learned entries only; `NONE` otherwise and at the ends).
     prev: u16,
     next: u16,
-    kind: EntryKind,
+}
+
+impl Entry {
+    fn new(ip: u32, id: ComputerId, kind: EntryKind, expires: Instant) -> Entry {
+        let mut e = Entry {
+            ip,
+            id,
+            stamp: [0; 2],
+            prev: NONE,
+            next: NONE,
+        };
+        e.set_kind(kind, expires);
+        e
+    }
+
+    #[inline]
+    fn stamp(&self) -> u64 {
+        u64::from(self.stamp[0]) | (u64::from(self.stamp[1]) << 32)
+    }
+
+    /// Sets the kind; `expires` only counts for a learned entry.
+    fn set_kind(&mut self, kind: EntryKind, expires: Instant) {
+        let s = match kind {
+            EntryKind::Manual => STAMP_MANUAL,
+            EntryKind::SelfEntry => STAMP_SELF,
+            EntryKind::Learned => expires.as_millis().min(STAMP_LEARNED_MAX),
+        };
+        self.stamp = [s as u32, (s >> 32) as u32];
+    }
+
+    #[inline]
+    fn kind(&self) -> EntryKind {
+        match self.stamp() {
+            STAMP_MANUAL => EntryKind::Manual,
+            STAMP_SELF => EntryKind::SelfEntry,
+            _ => EntryKind::Learned,
+        }
+    }
+
+    /// Manual and self entries never expire; a learned one until its expiry.
+    #[inline]
+    fn usable(&self, now: Instant) -> bool {
+        let s = self.stamp();
+        s >= STAMP_SELF || s > now.as_millis()
+    }
 }
 
 /// What [`ArpCache::learn`] did.
@@ -148,20 +200,18 @@ impl ArpCache {
             }
         }
         if self.entries.len() == self.entries.capacity() {
-            // Exact growth: a full cache holds capacity + 1 entries, not the next power of two.
-            let room = (ARP_CACHE_CAPACITY + 1)
-                .saturating_sub(n)
-                .clamp(1, n.max(4));
-            self.entries.reserve_exact(room);
+            // Exact growth: doubling, but straight to the full size (capacity + 1 entries) from
+            // half of it, so that filling a cache never allocates (and frees) a block just short
+            // of the full one: with thousands of caches filling in step, those freed blocks are
+            // holes the allocator cannot reuse for the larger ones.
+            let full = ARP_CACHE_CAPACITY + 1;
+            let mut want = (2 * n).max(4);
+            if 2 * want > full {
+                want = full;
+            }
+            self.entries.reserve_exact(want.saturating_sub(n).max(1));
         }
-        self.entries.push(Entry {
-            ip,
-            id,
-            expires,
-            prev: NONE,
-            next: NONE,
-            kind,
-        });
+        self.entries.push(Entry::new(ip, id, kind, expires));
         let (s, _) = self.slot(ip);
         self.index[s] = (n + 1) as u16;
         if kind == EntryKind::Learned {
@@ -172,7 +222,7 @@ impl ArpCache {
 
     /// Removes entry `k` (unchained first if learned); the last entry moves into its place.
     fn delete(&mut self, k: usize) {
-        if self.entries[k].kind == EntryKind::Learned {
+        if self.entries[k].kind() == EntryKind::Learned {
             self.unchain(k);
         }
         let (mut hole, _) = self.slot(self.entries[k].ip);
@@ -203,7 +253,7 @@ impl ArpCache {
             s = (s + 1) & mask;
         }
         self.index[s] = (k + 1) as u16;
-        if moved.kind == EntryKind::Learned {
+        if moved.kind() == EntryKind::Learned {
             let k16 = k as u16;
             match moved.prev {
                 NONE => self.head = k16,
@@ -246,7 +296,7 @@ impl ArpCache {
     pub fn get(&self, ip: Ipv4Addr, now: Instant) -> Option<ComputerId> {
         self.find(u32::from(ip))
             .map(|k| &self.entries[k])
-            .filter(|e| e.kind != EntryKind::Learned || e.expires > now)
+            .filter(|e| e.usable(now))
             .map(|e| e.id)
     }
 
@@ -270,8 +320,8 @@ impl ArpCache {
         let mut v: Vec<(Ipv4Addr, ComputerId, EntryKind)> = self
             .entries
             .iter()
-            .filter(|e| e.kind != EntryKind::Learned || e.expires > now)
-            .map(|e| (Ipv4Addr::from(e.ip), e.id, e.kind))
+            .filter(|e| e.usable(now))
+            .map(|e| (Ipv4Addr::from(e.ip), e.id, e.kind()))
             .collect();
         v.sort_unstable_by_key(|e| e.0);
         v
@@ -283,7 +333,7 @@ impl ArpCache {
         let key = u32::from(ip);
         let expires = now + ARP_ENTRY_LIFETIME;
         if let Some(k) = self.find(key) {
-            let kind = self.entries[k].kind;
+            let kind = self.entries[k].kind();
             if kind == EntryKind::SelfEntry {
                 return Learned::SelfKept;
             }
@@ -292,8 +342,7 @@ impl ArpCache {
             }
             let e = &mut self.entries[k];
             e.id = id;
-            e.kind = EntryKind::Learned;
-            e.expires = expires;
+            e.set_kind(EntryKind::Learned, expires);
             self.push_newest(k);
             return Learned::Stored;
         }
@@ -331,7 +380,7 @@ impl ArpCache {
         let key = u32::from(ip);
         let counted = self
             .find(key)
-            .is_some_and(|k| self.entries[k].kind != EntryKind::SelfEntry);
+            .is_some_and(|k| self.entries[k].kind() != EntryKind::SelfEntry);
         if !counted {
             // A self entry overridden by hand becomes a counted manual entry.
             if self.counted >= ARP_CACHE_CAPACITY && !self.evict_one() {
@@ -342,13 +391,12 @@ impl ArpCache {
         // Eviction may have moved entries: look again.
         match self.find(key) {
             Some(k) => {
-                if self.entries[k].kind == EntryKind::Learned {
+                if self.entries[k].kind() == EntryKind::Learned {
                     self.unchain(k);
                 }
                 let e = &mut self.entries[k];
                 e.id = id;
-                e.kind = EntryKind::Manual;
-                e.expires = Instant::MAX;
+                e.set_kind(EntryKind::Manual, Instant::MAX);
             }
             None => {
                 self.add(key, id, EntryKind::Manual, Instant::MAX);
@@ -360,7 +408,7 @@ impl ArpCache {
     /// Removes the entry for `ip` (`arpset` with a nil ID).
     pub fn remove(&mut self, ip: Ipv4Addr) {
         if let Some(k) = self.find(u32::from(ip)) {
-            if self.entries[k].kind != EntryKind::SelfEntry {
+            if self.entries[k].kind() != EntryKind::SelfEntry {
                 self.counted -= 1;
             }
             self.delete(k);
@@ -372,7 +420,7 @@ impl ArpCache {
         while let Some(k) = self
             .entries
             .iter()
-            .position(|e| e.kind == EntryKind::SelfEntry)
+            .position(|e| e.kind() == EntryKind::SelfEntry)
         {
             self.delete(k);
         }
@@ -413,6 +461,12 @@ mod tests {
     use proptest::prelude::*;
 
     const T0: Instant = Instant::ZERO;
+
+    /// The layout the module documentation promises (a full cache's size follows from it).
+    #[test]
+    fn entry_is_20_bytes() {
+        assert_eq!(core::mem::size_of::<Entry>(), 20);
+    }
 
     #[test]
     fn learning_self_manual_and_expiry() {
