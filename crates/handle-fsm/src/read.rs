@@ -175,9 +175,20 @@ fn take_front(buf: &mut VecDeque<u8>, n: usize) -> Vec<u8> {
     out
 }
 
-/// Takes the whole buffer as one string with a single copy, keeping the buffer's capacity so a
-/// stream that is read as fast as it fills does not reallocate (and fault in fresh pages) each time.
+/// From this many buffered bytes on, `read("*a")` hands the buffer's own storage to the string
+/// instead of copying it: a copy of a large buffer costs more (memory bandwidth and fresh pages
+/// for the new string) than growing a new buffer for what arrives next.
+const ADOPT_AT: usize = 64 * 1024;
+
+/// Takes the whole buffer as one string. A small buffer is copied once and keeps its capacity,
+/// so a stream that is read as fast as it fills does not reallocate each time; a large one
+/// ([`ADOPT_AT`]) becomes the string itself, with no copy, and the buffer starts empty.
 fn drain_all(buf: &mut VecDeque<u8>) -> LuaStr {
+    if buf.len() >= ADOPT_AT {
+        // `Vec::from(VecDeque)` reuses the allocation (moving the halves together in place
+        // when the ring has wrapped).
+        return LuaStr::from_vec_in_place(Vec::from(core::mem::take(buf)));
+    }
     let s = LuaStr::from(&*buf.make_contiguous());
     buf.clear();
     s

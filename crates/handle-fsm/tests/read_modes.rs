@@ -84,6 +84,30 @@ fn stream_all() {
     assert_eq!(read_stream(&mut b, &[s("*a")]).unwrap(), vec![Value::Nil]);
 }
 
+/// `*a` returns every buffered byte in order and empties the buffer, also for a buffer large
+/// enough that its storage becomes the string, and when the ring has wrapped.
+#[test]
+fn stream_all_large_wrapped_buffer() {
+    let len = 300 * 1024;
+    let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    let mut b: VecDeque<u8> = VecDeque::with_capacity(len + 16);
+    // Move the head near the end of the storage (one byte kept, so it does not reset).
+    let fill = b.capacity() - 500;
+    b.extend(std::iter::repeat_n(0u8, fill));
+    b.drain(..fill - 1);
+    b.extend(&data);
+    b.pop_front();
+    assert!(
+        !b.as_slices().1.is_empty(),
+        "the ring must wrap for this test"
+    );
+    let got = read_stream(&mut b, &[s("*a")]).unwrap();
+    assert_eq!(got[0].as_str().map(|x| x.as_bytes()), Some(&data[..]));
+    assert!(b.is_empty());
+    b.extend(b"next");
+    assert_eq!(read_stream(&mut b, &[s("*a")]).unwrap(), vec![s("next")]);
+}
+
 #[test]
 fn stream_lines() {
     let mut b = buf("one\ntwo\nthree");

@@ -21,6 +21,8 @@ pub struct LuaStr(Repr);
 enum Repr {
     Static(&'static [u8]),
     Shared(Arc<[u8]>),
+    /// A buffer adopted whole ([`LuaStr::from_vec_in_place`]): large strings are not copied.
+    Adopted(Arc<Vec<u8>>),
 }
 
 impl LuaStr {
@@ -39,7 +41,15 @@ impl LuaStr {
         match &self.0 {
             Repr::Static(b) => b,
             Repr::Shared(b) => b,
+            Repr::Adopted(b) => b,
         }
+    }
+
+    /// A string that adopts `bytes`' allocation instead of copying it (`From<Vec<u8>>` copies
+    /// into an exact-size buffer). Meant for large buffers, where the copy and the fresh pages
+    /// it touches cost more than the spare capacity kept alive with the string.
+    pub fn from_vec_in_place(bytes: Vec<u8>) -> Self {
+        LuaStr(Repr::Adopted(Arc::new(bytes)))
     }
 
     /// The bytes as UTF-8 text, if they are valid UTF-8.
