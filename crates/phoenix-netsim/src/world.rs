@@ -490,12 +490,7 @@ impl World {
             Some(Machine::Phoenix(c)) => c.syscall(now, pid, root, name, args),
             _ => Err(SyscallError::msg("not a Phoenix computer")),
         };
-        if self.deferred {
-            self.drain_outputs(node);
-        } else {
-            self.touch(node);
-            self.flush();
-        }
+        self.settle_call(node);
         r
     }
 
@@ -513,13 +508,19 @@ impl World {
             Some(Machine::Phoenix(c)) => c.handle_method(now, pid, handle, method, args),
             _ => Err(SyscallError::msg("not a Phoenix computer")),
         };
+        self.settle_call(node);
+        r
+    }
+
+    /// Applies what a syscall or handle method on `node` caused: at once in deferred mode
+    /// (delivery waits for the round's end), else through a full flush.
+    fn settle_call(&mut self, node: NodeId) {
         if self.deferred {
             self.drain_outputs(node);
         } else {
             self.touch(node);
             self.flush();
         }
-        r
     }
 
     /// A transmit from `node`'s modem `device`, as if its computer had sent it (for tests and
