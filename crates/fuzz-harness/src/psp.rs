@@ -51,6 +51,7 @@ fn session(u: &mut Unstructured<'_>) -> Result<()> {
             psp_proto::Recovery::Phoenix
         },
         dup_acks: u.arbitrary()?,
+        selective_ack: u.arbitrary()?,
     });
     let mut rng = SplitMix64::new(u.arbitrary()?);
     let mut now = 0u64;
@@ -121,6 +122,19 @@ fn session(u: &mut Unstructured<'_>) -> Result<()> {
                     reset: u.ratio(1, 10)?,
                     payload: if u.arbitrary()? {
                         Some(LuaStr::from(u.arbitrary::<&[u8]>()?))
+                    } else {
+                        None
+                    },
+                    sack_permitted: u.ratio(1, 4)?,
+                    sack: if u.ratio(1, 3)? {
+                        // Ranges around what the connection has in flight, or anywhere.
+                        let mut ranges = Vec::new();
+                        for _ in 0..u.int_in_range(0..=4)? {
+                            let first = near(stats.map(|s| s.next_send), u)?;
+                            let len: u8 = u.arbitrary()?;
+                            ranges.push((first, first.saturating_add(u64::from(len))));
+                        }
+                        psp_proto::SackBlocks::from_ranges(ranges)
                     } else {
                         None
                     },

@@ -41,6 +41,8 @@ const WORDS: &[&str] = &[
     "synchronize",
     "final",
     "reset",
+    "selectiveAcknowledgement",
+    "selectiveAcknowledgementPermitted",
     "message",
     "nMessageID",
     "nRecipient",

@@ -51,6 +51,20 @@ pub const DUP_ACK_THRESHOLD: u32 = 3;
 /// [`PspConfig::dup_acks`]: immediate duplicate ACKs a receiver sends per gap (enough for the
 /// sender's [`DUP_ACK_THRESHOLD`]; each is a message the peer must receive in order).
 pub const DUP_ACKS_PER_GAP: u32 = 4;
+/// [`PspConfig::selective_ack`]: ranges in one `selectiveAcknowledgement` field (the lowest
+/// ones; a 256-message window has at most 128 gaps, and the first holes are what a sender
+/// repairs first). Also the most a decoder accepts.
+pub const MAX_SACK_BLOCKS: usize = 32;
+/// [`PspConfig::selective_ack`], sender: a message is taken as lost once a message sent this
+/// many transmissions after it has been acknowledged (cumulatively or selectively): RFC 8985's
+/// rule with transmission order in place of time (many messages leave in the same game tick),
+/// and RFC 6675's reordering allowance of [`DUP_ACK_THRESHOLD`].
+pub const SACK_REORDER: u64 = DUP_ACK_THRESHOLD as u64;
+/// [`PspConfig::selective_ack`], receiver: besides one immediate acknowledgement per batch of
+/// out-of-order arrivals, an ACK-only message every this many of them, so one lost
+/// acknowledgement does not leave the sender waiting for its timeout.
+pub const SACK_ACK_EVERY: u32 = 16;
+
 /// Connected: after this many unanswered retransmission rounds the connection fails with
 /// `Connection timed out`. Under [`Recovery::Adaptive`], whose rounds are uneven, the same
 /// limit in time: the connection fails when its oldest unacknowledged message has waited this
@@ -137,6 +151,19 @@ pub struct PspConfig {
     /// a loss after one round trip instead of a timeout. Off by default: each is a message the
     /// peer must receive in order, and a Phoenix 0.0.9 sender ignores them.
     pub dup_acks: bool,
+    /// Offer (client) or accept (server) selective acknowledgements: this project's extension of
+    /// the wire format, used only when both sides offer it in the handshake
+    /// (`selectiveAcknowledgementPermitted = true` on the SYN and the SYN-ACK). The receiver
+    /// then reports what it holds beyond the cumulative acknowledgement
+    /// (`selectiveAcknowledgement = {first, last, …}`, see [`Segment::sack`](crate::Segment)),
+    /// acknowledges out-of-order arrivals at once, and never skips a gap (the peer re-sends
+    /// every lost message, ACK-only ones included); an adaptive sender re-sends exactly the
+    /// messages shown lost ([`SACK_REORDER`]) instead of one hole per round trip.
+    ///
+    /// A Phoenix 0.0.9 peer ignores the offer, so nothing else changes with it; but a client's
+    /// SYN then carries one more field than Phoenix's, which is why it is off by default.
+    /// Needs [`Recovery::Adaptive`] (ignored under [`Recovery::Phoenix`]).
+    pub selective_ack: bool,
 }
 
 /// The sender's loss recovery rule (see the crate README for the algorithm).
@@ -156,12 +183,22 @@ pub enum Recovery {
     Adaptive,
 }
 
+impl PspConfig {
+    /// Selective acknowledgements are offered and accepted only with [`Recovery::Adaptive`]:
+    /// a peer that agrees to them stops skipping gaps, trusting us to re-send every lost
+    /// message, which the selective repair does and Phoenix's rounds do not.
+    pub(crate) fn offers_sack(&self) -> bool {
+        self.selective_ack && self.recovery == Recovery::Adaptive
+    }
+}
+
 impl Default for PspConfig {
     fn default() -> Self {
         PspConfig {
             skip_stalled_gaps: true,
             recovery: Recovery::Adaptive,
             dup_acks: false,
+            selective_ack: false,
         }
     }
 }

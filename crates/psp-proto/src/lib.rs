@@ -108,4 +108,4 @@ pub use io::{
 };
 pub use pdp::{PdpEndpoint, PdpHandleKind};
 pub use psp::{ConnStats, PspEndpoint, State};
-pub use segment::{Segment, MAX_WIRE_NUMBER};
+pub use segment::{SackBlocks, Segment, MAX_WIRE_NUMBER};

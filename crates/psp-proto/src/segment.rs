@@ -2,7 +2,7 @@
 
 use modem_value::{DecodeError, LuaStr, Table, Value, WireMessage};
 
-use crate::config::WINDOW;
+use crate::config::{MAX_SACK_BLOCKS, WINDOW};
 
 /// The largest sequence/acknowledgement/window number accepted: numbers travel as Lua doubles,
 /// and every integer up to 2^53 is exact.
@@ -36,6 +36,67 @@ pub struct Segment {
     pub reset: bool,
     /// `payload`: the application data of this message.
     pub payload: Option<LuaStr>,
+    /// `selectiveAcknowledgementPermitted = true` (SYN and SYN-ACK only): the sender understands
+    /// [`Segment::sack`]. This project's extension, not Phoenix's: a Phoenix 0.0.9 peer ignores
+    /// the field, never sends it, and so never receives [`Segment::sack`] (see
+    /// [`PspConfig::selective_ack`](crate::PspConfig::selective_ack)).
+    pub sack_permitted: bool,
+    /// `selectiveAcknowledgement = {first1, last1, first2, last2, …}`: sequences received beyond
+    /// `acknowledgement`, as inclusive ranges, lowest first, at most [`MAX_SACK_BLOCKS`] of them.
+    /// Only sent to a peer that sent [`Segment::sack_permitted`].
+    pub sack: Option<SackBlocks>,
+}
+
+/// The ranges of a [`Segment::sack`] field: inclusive `(first, last)` sequence ranges, each
+/// with `first <= last`, at most [`MAX_SACK_BLOCKS`].
+///
+/// ```
+/// use psp_proto::SackBlocks;
+/// let b = SackBlocks::from_sequences([5, 6, 7, 9, 12, 13]);
+/// assert_eq!(b.ranges(), &[(5, 7), (9, 9), (12, 13)]);
+/// assert!(b.contains(6) && !b.contains(8));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SackBlocks(alloc::vec::Vec<(u64, u64)>);
+
+impl SackBlocks {
+    /// Blocks from ascending sequence numbers (the first [`MAX_SACK_BLOCKS`] runs; the rest are
+    /// left out, as the lowest holes are the ones a sender repairs first).
+    pub fn from_sequences(seqs: impl IntoIterator<Item = u64>) -> Self {
+        let mut v: alloc::vec::Vec<(u64, u64)> = alloc::vec::Vec::new();
+        for s in seqs {
+            let full = v.len() == MAX_SACK_BLOCKS;
+            match v.last_mut() {
+                Some((_, last)) if s == last.saturating_add(1) => *last = s,
+                Some((_, last)) if s <= *last => {}
+                _ if full => break,
+                _ => v.push((s, s)),
+            }
+        }
+        SackBlocks(v)
+    }
+
+    /// Blocks from ranges as they are; `None` if a range has `first > last` or there are more
+    /// than [`MAX_SACK_BLOCKS`].
+    pub fn from_ranges(ranges: alloc::vec::Vec<(u64, u64)>) -> Option<Self> {
+        (ranges.len() <= MAX_SACK_BLOCKS && ranges.iter().all(|(a, b)| a <= b))
+            .then_some(SackBlocks(ranges))
+    }
+
+    /// The inclusive ranges.
+    pub fn ranges(&self) -> &[(u64, u64)] {
+        &self.0
+    }
+
+    /// Whether `seq` lies in one of the ranges.
+    pub fn contains(&self, seq: u64) -> bool {
+        self.0.iter().any(|&(a, b)| a <= seq && seq <= b)
+    }
+
+    /// Whether there is no range.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl Segment {
@@ -49,6 +110,8 @@ impl Segment {
             fin: false,
             reset: false,
             payload: None,
+            sack_permitted: false,
+            sack: None,
         }
     }
 
@@ -170,6 +233,38 @@ fn opt_bool(v: &Value, field: &'static str) -> Result<bool, DecodeError> {
     }
 }
 
+/// `selectiveAcknowledgement`: a Lua sequence of an even number (at most
+/// 2 × [`MAX_SACK_BLOCKS`]) of wire integers, read as `(first, last)` pairs with `first <= last`.
+fn decode_sack(v: &Value) -> Result<Option<SackBlocks>, DecodeError> {
+    const FIELD: &str = "selectiveAcknowledgement";
+    let t = match v {
+        Value::Nil => return Ok(None),
+        Value::Table(t) => t,
+        other => return Err(typed(FIELD, "table", other, false)),
+    };
+    if t.len() % 2 != 0 || t.len() > 2 * MAX_SACK_BLOCKS || !t.is_sequence() {
+        return Err(DecodeError::Invalid {
+            field: FIELD,
+            reason: "not a sequence of first/last pairs",
+        });
+    }
+    let mut nums = t.iter().map(|(_, n)| match n {
+        Value::Num(n) => wire_int(Some(*n), FIELD).map(|n| n.unwrap_or(0)),
+        other => Err(typed(FIELD, "number", other, false)),
+    });
+    let mut ranges = alloc::vec::Vec::with_capacity(t.len() / 2);
+    while let Some(first) = nums.next() {
+        let last = nums.next().unwrap_or(Ok(0))?;
+        ranges.push((first?, last));
+    }
+    SackBlocks::from_ranges(ranges)
+        .map(Some)
+        .ok_or(DecodeError::Invalid {
+            field: FIELD,
+            reason: "a range ends before it starts",
+        })
+}
+
 pub(crate) use pip_core::wire::check_envelope;
 
 impl WireMessage for Segment {
@@ -179,7 +274,7 @@ impl WireMessage for Segment {
         // the error reported is the same as with the typed getters.
         let t = value.expect_table("(value)")?;
         let nil = Value::Nil;
-        let mut f: [&Value; 9] = [&nil; 9];
+        let mut f: [&Value; 11] = [&nil; 11];
         for (k, v) in t.iter() {
             let Value::Str(k) = k else { continue };
             let slot = match k.as_bytes() {
@@ -192,6 +287,8 @@ impl WireMessage for Segment {
                 b"final" => 6,
                 b"reset" => 7,
                 b"payload" => 8,
+                b"selectiveAcknowledgementPermitted" => 9,
+                b"selectiveAcknowledgement" => 10,
                 _ => continue,
             };
             f[slot] = v;
@@ -227,6 +324,8 @@ impl WireMessage for Segment {
                 Value::Str(p) => Some(p.clone()),
                 other => return Err(typed("payload", "string", other, false)),
             },
+            sack_permitted: opt_bool(f[9], "selectiveAcknowledgementPermitted")?,
+            sack: decode_sack(f[10])?,
         })
     }
 
@@ -252,6 +351,16 @@ impl WireMessage for Segment {
         }
         if let Some(p) = &self.payload {
             t.set("payload", Value::Str(p.clone()));
+        }
+        if self.sack_permitted {
+            t.set("selectiveAcknowledgementPermitted", Value::Bool(true));
+        }
+        if let Some(b) = &self.sack {
+            let nums = b
+                .ranges()
+                .iter()
+                .flat_map(|&(a, z)| [wire_num(a), wire_num(z)]);
+            t.set("selectiveAcknowledgement", Value::Table(Table::array(nums)));
         }
         Value::Table(t)
     }

@@ -291,12 +291,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// Exact delivery between two peers of this crate (gap skipping off: both re-send ACK-only
-    /// messages), under both loss recovery rules, with and without receiver duplicate ACKs.
+    /// messages), under both loss recovery rules, with and without receiver duplicate ACKs, with
+    /// and without selective acknowledgements. A connection that agreed on them (adaptive rule
+    /// only) turns gap skipping off by itself, so the test leaves `skip_stalled_gaps` on then.
     #[test]
     fn exact_once_in_order_or_error(seed in any::<u64>(), link in link(), a in msgs(), b in msgs(),
-            adaptive in any::<bool>(), dup_acks in any::<bool>()) {
+            adaptive in any::<bool>(), dup_acks in any::<bool>(), selective_ack in any::<bool>()) {
         let recovery = if adaptive { Recovery::Adaptive } else { Recovery::Phoenix };
-        let cfg = PspConfig { skip_stalled_gaps: false, recovery, dup_acks };
+        let cfg = PspConfig { skip_stalled_gaps: selective_ack && adaptive, recovery, dup_acks, selective_ack };
         let (b_read, a_read, errors, sim) = run(seed, link, cfg, &a, &b);
         let (a_all, b_all) = (concat(&a), concat(&b));
         // PSP_TRACE=1 records every transmission; print it when investigating a failure.
@@ -307,7 +309,7 @@ proptest! {
         prop_assert!(b_all.starts_with(&a_read), "A read bytes B never wrote in that order");
         if b_read != a_all || a_read != b_all {
             prop_assert!(!errors.is_empty(), "incomplete transfer without a reported error: B read {}/{}, A read {}/{}, A {:?}, B {:?}",
-                b_read.len(), a_all.len(), a_read.len(), b_all.len(), sim.a.state(A_ID), sim.b.state(B_ID));
+                b_read.len(), a_all.len(), a_read.len(), b_all.len(), (sim.a.state(A_ID), sim.a.stats(A_ID)), (sim.b.state(B_ID), sim.b.stats(B_ID)));
         }
         // A side that finished holds no channel (a restored listener keeps its port).
         for (is_a, done, listening) in [
@@ -324,11 +326,12 @@ proptest! {
     /// With the default configuration (gap skipping on), a skipped gap may lose whole messages
     /// that the link dropped in every round, but never reorders, duplicates or splits them.
     #[test]
-    fn default_config_never_corrupts(seed in any::<u64>(), link in link(), a in msgs(), dup_acks in any::<bool>()) {
+    fn default_config_never_corrupts(seed in any::<u64>(), link in link(), a in msgs(), dup_acks in any::<bool>(),
+            selective_ack in any::<bool>()) {
         let tagged: Vec<Vec<u8>> = a.iter().enumerate()
             .map(|(i, m)| { let mut v = (i as u32).to_be_bytes().to_vec(); v.extend(m.iter().map(|&b| b | 1)); v.push(0); v })
             .collect();
-        let cfg = PspConfig { dup_acks, ..PspConfig::default() };
+        let cfg = PspConfig { dup_acks, selective_ack, ..PspConfig::default() };
         let (b_read, _, errors, _) = run(seed, link, cfg, &tagged, &[]);
         // Split what B read back into messages and check they are a subsequence of the writes.
         let mut got = Vec::new();

@@ -17,7 +17,7 @@ use super::rtt::RttEstimator;
 use super::state::State;
 use super::Outputs;
 use crate::config::*;
-use crate::{HandleId, HandleStatus, PspEvent, Segment, Transmit};
+use crate::{HandleId, HandleStatus, PspEvent, SackBlocks, Segment, Transmit};
 
 /// A message we sent and the peer has not acknowledged yet.
 #[derive(Clone, Debug)]
@@ -29,6 +29,12 @@ pub(crate) struct Sent {
     pub first_sent: Instant,
     /// When it last left: the adaptive retransmission timer runs from the oldest message's.
     pub last_sent: Instant,
+    /// Selective acknowledgements: the peer reported holding it.
+    pub sacked: bool,
+    /// Selective acknowledgements: the transmission number of its latest copy (every
+    /// transmission of the connection takes the next one), the order that loss detection
+    /// compares ([`SACK_REORDER`]).
+    pub tx: u64,
 }
 
 impl Sent {
@@ -144,6 +150,16 @@ pub(crate) struct Conn<I> {
     progress_at: Instant,
     /// Receiver: immediate duplicate ACKs sent for the current gap ([`PspConfig::dup_acks`]).
     dup_acks_sent: u32,
+    /// Selective acknowledgements offered on our SYN ([`PspConfig::selective_ack`]).
+    sack_offered: bool,
+    /// Selective acknowledgements agreed by both sides in the handshake.
+    sack: bool,
+    /// Transmissions so far (selective acknowledgements: see [`Sent::tx`]).
+    tx_count: u64,
+    /// The highest [`Sent::tx`] the peer has acknowledged, cumulatively or selectively.
+    delivered_tx: u64,
+    /// Receiver: out-of-order arrivals since our last acknowledgement ([`SACK_ACK_EVERY`]).
+    ooo_unacked: u32,
     pub counters: RecoveryCounters,
 }
 
@@ -210,6 +226,11 @@ impl<I: Clone> Conn<I> {
             peer_keeps_ooo: false,
             progress_at: Instant::ZERO,
             dup_acks_sent: 0,
+            sack_offered: false,
+            sack: false,
+            tx_count: 0,
+            delivered_tx: 0,
+            ooo_unacked: 0,
             counters: RecoveryCounters::default(),
         }
     }
@@ -223,12 +244,14 @@ impl<I: Clone> Conn<I> {
         remote_ip: Ipv4Addr,
         remote_port: u16,
         iss: u64,
+        offer_sack: bool,
         out: &mut Outputs<I>,
     ) -> Self {
         let mut c = Conn::blank(id, local_port, remote_ip, remote_port, iss);
         c.state = State::SynSent;
         c.deadline = Some(now + SYN_UNSENT_TIMEOUT);
-        c.emit(out, Segment::syn(iss.saturating_add(1)));
+        c.sack_offered = offer_sack;
+        c.send_syn(out);
         c
     }
 
@@ -246,10 +269,12 @@ impl<I: Clone> Conn<I> {
         iss: u64,
         origin: Origin,
         holds: Vec<I>,
+        accept_sack: bool,
         out: &mut Outputs<I>,
     ) -> Self {
         let mut c = Conn::blank(id, local_port, remote_ip, remote_port, iss);
         c.state = State::SynReceived;
+        c.sack = accept_sack && syn.sack_permitted;
         c.local_ip = Some(local_ip);
         c.iface = Some(iface);
         c.rcv_nxt = syn.sequence.saturating_add(1);
@@ -264,7 +289,16 @@ impl<I: Clone> Conn<I> {
 
     // ----- output helpers -------------------------------------------------------------
 
-    fn emit(&self, out: &mut Outputs<I>, seg: Segment) {
+    fn emit(&self, out: &mut Outputs<I>, mut seg: Segment) {
+        if self.sack
+            && self.state == State::Connected
+            && !self.ooo.is_empty()
+            && seg.acknowledgement.is_some()
+            && !seg.reset
+            && !seg.synchronize
+        {
+            seg.sack = Some(SackBlocks::from_sequences(self.ooo.keys().copied()));
+        }
         out.transmits.push_back(Transmit {
             dst_ip: self.remote_ip,
             out_port: self.remote_port,
@@ -286,11 +320,21 @@ impl<I: Clone> Conn<I> {
         });
     }
 
+    fn send_syn(&self, out: &mut Outputs<I>) {
+        let mut syn = Segment::syn(self.iss.saturating_add(1));
+        syn.sack_permitted = self.sack_offered;
+        self.emit(out, syn);
+    }
+
     fn send_syn_ack(&self, out: &mut Outputs<I>) {
-        self.emit(
-            out,
-            Segment::syn_ack(self.iss.saturating_add(1), self.rcv_nxt),
-        );
+        let mut syn_ack = Segment::syn_ack(self.iss.saturating_add(1), self.rcv_nxt);
+        syn_ack.sack_permitted = self.sack;
+        self.emit(out, syn_ack);
+    }
+
+    fn next_tx(&mut self) -> u64 {
+        self.tx_count += 1;
+        self.tx_count
     }
 
     /// The acknowledgement of the data phase: the last in-order sequence received.
@@ -327,6 +371,8 @@ impl<I: Clone> Conn<I> {
             fin,
             first_sent: now,
             last_sent: now,
+            sacked: false,
+            tx: self.next_tx(),
         };
         if sent.carries_something() && self.rto.is_none() {
             self.rto = Some(now + self.rto_interval());
@@ -337,6 +383,7 @@ impl<I: Clone> Conn<I> {
         self.rtx.push_back(sent);
         self.ack_due = None;
         self.unacked_rx = 0;
+        self.ooo_unacked = 0;
     }
 
     /// Sends an ACK-only message unless the peer already leaves too many unacknowledged.
@@ -364,6 +411,9 @@ impl<I: Clone> Conn<I> {
             let ack = self.ack_value();
             self.send_new(now, out, None, true, ack);
         }
+        if self.sack {
+            self.rearm_adaptive();
+        }
     }
 
     fn has_retransmittable(&self) -> bool {
@@ -386,10 +436,13 @@ impl<I: Clone> Conn<I> {
 
     /// Re-sends `rtx[i]` with acknowledgement `ack`.
     fn resend(&mut self, now: Instant, out: &mut Outputs<I>, i: usize, ack: u64) {
+        self.tx_count += 1;
+        let tx = self.tx_count;
         let Some(s) = self.rtx.get_mut(i) else {
             return;
         };
         s.last_sent = now;
+        s.tx = tx;
         let seg = if s.fin {
             Segment::fin(s.seq, ack)
         } else {
@@ -409,14 +462,22 @@ impl<I: Clone> Conn<I> {
     /// Adaptive rule: the timer runs from when the oldest unacknowledged carrying message last
     /// left, so acknowledgements of later messages do not push it back.
     /// Never later than the failure limit.
+    ///
+    /// With selective acknowledgements the peer never skips a gap, so a lost ACK-only message
+    /// must be re-sent too once anything waits behind it (a carrying message, or writes the
+    /// window holds back): the timer then runs from the oldest message the peer does not hold.
     fn rearm_adaptive(&mut self) {
         let rto = self.rtt.rto();
         let progress_at = self.progress_at;
-        self.rto = self
-            .rtx
-            .iter()
-            .find(|s| s.carries_something())
-            .map(|s| (s.last_sent + rto).min(Self::give_up_at(s, progress_at)));
+        let oldest = if self.sack {
+            let waiting = !self.pending.is_empty()
+                || (self.fin_queued && self.fin_seq.is_none())
+                || self.rtx.iter().any(|s| s.carries_something() && !s.sacked);
+            self.rtx.iter().find(|s| waiting && !s.sacked)
+        } else {
+            self.rtx.iter().find(|s| s.carries_something())
+        };
+        self.rto = oldest.map(|s| (s.last_sent + rto).min(Self::give_up_at(s, progress_at)));
     }
 
     /// Adaptive rule: the connection fails when its oldest unacknowledged message has waited
@@ -635,6 +696,7 @@ impl<I: Clone> Conn<I> {
             return;
         }
         self.local_ip = Some(local_ip);
+        self.sack = self.sack_offered && seg.sack_permitted;
         self.snd_acked = self.iss.saturating_add(1);
         self.rcv_nxt = seg.sequence.saturating_add(1);
         self.peer_window = usable_window(seg.window_size.unwrap_or(WINDOW));
@@ -731,10 +793,10 @@ impl<I: Clone> Conn<I> {
                         handle: self.id,
                     });
                 }
-                self.cumulative_ack(now, ack_cum, out);
+                self.cumulative_ack(now, ack_cum, seg.sack.as_ref(), out);
             }
             State::CloseWait => {
-                self.cumulative_ack(now, ack_cum, out);
+                self.cumulative_ack(now, ack_cum, seg.sack.as_ref(), out);
                 if self.fin_seq.is_some_and(|f| ack >= f) {
                     self.close_now(out);
                 }
@@ -749,7 +811,7 @@ impl<I: Clone> Conn<I> {
             }
             State::Connected | State::FinWait | State::Closing => {
                 let (acked_before, window_before) = (self.snd_acked, self.peer_window);
-                self.cumulative_ack(now, ack_cum, out);
+                self.cumulative_ack(now, ack_cum, seg.sack.as_ref(), out);
                 if self.state == State::Connected {
                     if let Some(w) = seg.window_size {
                         self.peer_window = usable_window(w);
@@ -791,7 +853,10 @@ impl<I: Clone> Conn<I> {
                     self.drain_out_of_order(now, out);
                 }
                 self.dup_acks_sent = 0;
-                if cfg.dup_acks && had_gap && self.ack_due.is_some() {
+                if self.sack && had_gap {
+                    // Tell the sender at once what the repair filled and what is still missing.
+                    self.ack_now(now);
+                } else if cfg.dup_acks && had_gap && self.ack_due.is_some() {
                     // The segment fills (part of) a gap: acknowledge at once (RFC 5681 §4.2), so
                     // the sender learns the next hole one round trip after repairing this one.
                     let ack = self.ack_value();
@@ -800,7 +865,19 @@ impl<I: Clone> Conn<I> {
             } else if seg.sequence < self.rcv_nxt.saturating_add(WINDOW) {
                 let new = !self.ooo.contains_key(&seg.sequence);
                 self.store_out_of_order(now, seg);
-                if cfg.dup_acks
+                if self.sack && (seg.payload.is_some() || seg.fin) {
+                    // RFC 5681 §4.2: acknowledge out-of-order arrivals at once: one ACK for all
+                    // that arrive together, and one every [`SACK_ACK_EVERY`] of them. Not for an
+                    // ACK-only message: two peers with gaps would answer each other's ACKs for
+                    // ever; it is reported with whatever we send next.
+                    self.ooo_unacked = self.ooo_unacked.saturating_add(1);
+                    if self.ooo_unacked >= SACK_ACK_EVERY {
+                        let ack = self.ack_value();
+                        self.send_ack_only(now, out, ack);
+                    } else {
+                        self.ack_now(now);
+                    }
+                } else if cfg.dup_acks
                     && new
                     && self.dup_acks_sent < DUP_ACKS_PER_GAP
                     && self.ooo.contains_key(&seg.sequence)
@@ -828,14 +905,37 @@ impl<I: Clone> Conn<I> {
     }
 
     /// Releases everything up to `ack` (Phoenix's `sendSeq < A <= sendSeqNext`; `A` means "all
-    /// sequences up to A received").
-    fn cumulative_ack(&mut self, now: Instant, ack: u64, out: &mut Outputs<I>) {
-        if ack > self.snd_nxt {
+    /// sequences up to A received"), takes in the peer's selective acknowledgements, and
+    /// re-sends what they show lost.
+    fn cumulative_ack(
+        &mut self,
+        now: Instant,
+        ack: u64,
+        sack: Option<&SackBlocks>,
+        out: &mut Outputs<I>,
+    ) {
+        let progress = self.release(now, ack);
+        if self.sack {
+            if let Some(b) = sack {
+                self.take_sack(b);
+            }
+            self.repair_from_sack(now, out);
+            self.rearm_adaptive();
             return;
+        }
+        if progress && self.mode == Recovery::Adaptive {
+            self.repair_after_progress(now, out);
+        }
+    }
+
+    /// The cumulative part of an acknowledgement; whether it acknowledged anything new.
+    fn release(&mut self, now: Instant, ack: u64) -> bool {
+        if ack > self.snd_nxt {
+            return false;
         }
         let a = ack.min(self.snd_nxt.saturating_sub(1));
         if a <= self.snd_acked {
-            return;
+            return false;
         }
         self.snd_acked = a;
         // The round-trip sample: from the latest send of any released carrying message (see
@@ -843,6 +943,7 @@ impl<I: Clone> Conn<I> {
         let mut newest: Option<Instant> = None;
         while self.rtx.front().is_some_and(|s| s.seq <= a) {
             if let Some(s) = self.rtx.pop_front() {
+                self.delivered_tx = self.delivered_tx.max(s.tx);
                 if s.carries_something() {
                     newest = Some(newest.map_or(s.last_sent, |n| n.max(s.last_sent)));
                 }
@@ -856,7 +957,7 @@ impl<I: Clone> Conn<I> {
             } else {
                 None
             };
-            return;
+            return true;
         }
         self.rtt.on_progress();
         if let Some(sent) = newest {
@@ -864,6 +965,72 @@ impl<I: Clone> Conn<I> {
                 .on_sample(now.saturating_duration_since(sent).as_millis() as u64);
         }
         self.progress_at = now;
+        true
+    }
+
+    /// Selective acknowledgements: marks the messages in `b` as held by the peer. Only the
+    /// messages we keep are visited, whatever ranges a peer sends.
+    fn take_sack(&mut self, b: &SackBlocks) {
+        let Some(base) = self.rtx.front().map(|s| s.seq) else {
+            return;
+        };
+        for &(first, last) in b.ranges() {
+            let from = first.max(base) - base;
+            let Some(to) = last.checked_sub(base) else {
+                continue;
+            };
+            let to = (to as usize).min(self.rtx.len().saturating_sub(1));
+            for i in from as usize..=to {
+                let Some(s) = self.rtx.get_mut(i) else { break };
+                if !s.sacked {
+                    s.sacked = true;
+                    self.delivered_tx = self.delivered_tx.max(s.tx);
+                }
+            }
+        }
+    }
+
+    /// Selective acknowledgements: re-sends every message the peer does not hold while a
+    /// message sent [`SACK_REORDER`] or more transmissions after its latest copy has been
+    /// acknowledged (RFC 8985's rule in transmission order). A re-sent copy takes a new
+    /// transmission number, so it is re-sent again only when what followed it arrived.
+    fn repair_from_sack(&mut self, now: Instant, out: &mut Outputs<I>) {
+        let ack = self.ack_value();
+        for i in 0..self.rtx.len() {
+            let lost = self.rtx.get(i).is_some_and(|s| {
+                !s.sacked && s.tx.saturating_add(SACK_REORDER) <= self.delivered_tx
+            });
+            if lost {
+                self.resend(now, out, i, ack);
+            }
+        }
+    }
+
+    /// Selective acknowledgements, timeout: re-send every message the peer does not hold (ACK-only
+    /// ones too: the peer waits for every sequence). A second timeout in a row forgets what the peer reported (a
+    /// peer may drop what it held, RFC 2018 §8) and re-sends everything outstanding.
+    fn timeout_with_sack(&mut self, now: Instant, out: &mut Outputs<I>) {
+        self.retries += 1;
+        if self.retries >= 2 {
+            for s in &mut self.rtx {
+                s.sacked = false;
+            }
+        }
+        let ack = self.ack_value();
+        for i in 0..self.rtx.len() {
+            if self.rtx.get(i).is_some_and(|s| !s.sacked) {
+                self.resend(now, out, i, ack);
+            }
+        }
+        self.ack_due = None;
+        self.unacked_rx = 0;
+        self.rearm_adaptive();
+    }
+
+    /// Adaptive rule without selective acknowledgements: the peer acknowledged something new
+    /// during a repair.
+    fn repair_after_progress(&mut self, now: Instant, out: &mut Outputs<I>) {
+        let a = self.snd_acked;
         // The copy of the next hole that left last has had time to arrive.
         let settle = self
             .rtt
@@ -905,7 +1072,7 @@ impl<I: Clone> Conn<I> {
 
     /// Adaptive rule, sender side: an acknowledgement that acknowledged nothing new.
     fn on_duplicate_ack(&mut self, now: Instant, out: &mut Outputs<I>) {
-        if self.mode != Recovery::Adaptive || self.repair.is_some() {
+        if self.mode != Recovery::Adaptive || self.repair.is_some() || self.sack {
             return;
         }
         // Only a receiver that stores an out-of-order message has a reason to repeat its ACK
@@ -940,6 +1107,12 @@ impl<I: Clone> Conn<I> {
             self.send_ack_only(now, out, ack);
         }
         true
+    }
+
+    /// An acknowledgement due now, sent when this batch of input is over (at the next
+    /// `handle_timeout`), so everything that arrives together shares one.
+    fn ack_now(&mut self, now: Instant) {
+        self.ack_due = Some(self.ack_due.map_or(now, |d| d.min(now)));
     }
 
     fn store_out_of_order(&mut self, now: Instant, seg: &Segment) {
@@ -1016,7 +1189,7 @@ impl<I: Clone> Conn<I> {
 
     /// Skips a missing sequence that can only be a Phoenix peer's lost ACK-only.
     fn maybe_skip_gap(&mut self, now: Instant, cfg: &PspConfig, out: &mut Outputs<I>) {
-        if !cfg.skip_stalled_gaps || self.state != State::Connected {
+        if !cfg.skip_stalled_gaps || self.sack || self.state != State::Connected {
             return;
         }
         let Some(g) = self.gap else { return };
@@ -1071,7 +1244,11 @@ impl<I: Clone> Conn<I> {
                 (a, b) => a.or(b),
             };
         }
-        if cfg.skip_stalled_gaps && self.state == State::Connected && self.gap_has_fin() {
+        if cfg.skip_stalled_gaps
+            && !self.sack
+            && self.state == State::Connected
+            && self.gap_has_fin()
+        {
             if let Some(g) = self.gap {
                 let t = g.since + GAP_SKIP_AFTER;
                 d = Some(d.map_or(t, |d| d.min(t)));
@@ -1084,7 +1261,7 @@ impl<I: Clone> Conn<I> {
         if self.syn_resend_at.is_some_and(|t| now >= t) {
             self.syn_resend_at = None;
             if self.state == State::SynSent {
-                self.emit(out, Segment::syn(self.iss.saturating_add(1)));
+                self.send_syn(out);
             }
         }
         if self.deadline.is_some_and(|t| now >= t) {
@@ -1125,6 +1302,17 @@ impl<I: Clone> Conn<I> {
                 .map(|s| s.fin);
             let fin_only = self.rtx.front().is_some_and(|s| s.fin);
             match first {
+                _ if self.sack && !fin_only => {
+                    let progress_at = self.progress_at;
+                    let oldest = self.rtx.iter().find(|s| !s.sacked);
+                    if oldest.is_some_and(|s| now >= Self::give_up_at(s, progress_at)) {
+                        self.fail("Connection timed out", out);
+                        return;
+                    }
+                    self.counters.timeouts += 1;
+                    self.rtt.on_timeout();
+                    self.timeout_with_sack(now, out);
+                }
                 None => {}
                 Some(true) if fin_only => {
                     // Only our FIN is outstanding. While messages before it are

@@ -172,7 +172,16 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             self.listeners.contains_key(&p) || self.demux.contains_key(&key(p, remote_ip, port))
         })?;
         let iss = initial_sequence(rng);
-        let mut c = Conn::connect(now, id, local, remote_ip, port, iss, &mut self.out);
+        let mut c = Conn::connect(
+            now,
+            id,
+            local,
+            remote_ip,
+            port,
+            iss,
+            self.cfg.offers_sack(),
+            &mut self.out,
+        );
         c.registered = true;
         c.mode = self.cfg.recovery;
         self.demux.insert(key(local, remote_ip, port), id);
@@ -610,6 +619,7 @@ impl<I: Clone + PartialEq> PspEndpoint<I> {
             iss,
             origin,
             Vec::new(),
+            self.cfg.offers_sack(),
             &mut self.out,
         );
         c.mode = self.cfg.recovery;
