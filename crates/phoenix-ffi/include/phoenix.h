@@ -64,7 +64,7 @@ const char *phoenix_status_text(int status);
 
 /* Creates a computer from a JSON configuration:
  *   {"id": N, "modems": ["/top", ...], "router": bool, "forward_ports": [P, ...], "seed": N,
- *    "http_server": bool}                     (only "id" is required)
+ *    "http_server": bool, "psp_selective_ack": bool}   (only "id" is required)
  * On PHOENIX_OK, *out_host is the new host and *out_boot the boot batch ("hello" ... "deadline",
  * newline-separated; free it with phoenix_string_free). Otherwise *out_host is NULL; with
  * PHOENIX_ERR_CONFIG, *out_boot holds the reason (free it), else it is NULL. */

@@ -260,12 +260,18 @@ fn parse_config(text: &str) -> Result<(ComputerConfig, u64), String> {
     if let Some(h) = v.field_opt_bool("http_server").map_err(|e| e.to_string())? {
         config.http_server = h;
     }
+    if let Some(s) = v
+        .field_opt_bool("psp_selective_ack")
+        .map_err(|e| e.to_string())?
+    {
+        config.psp.selective_ack = s;
+    }
     Ok((config, seed))
 }
 
 /// Creates a computer from a JSON configuration `config`:
 /// `{"id": N, "modems": ["/top", …], "router": bool, "forward_ports": [P, …], "seed": N,
-/// "http_server": bool}` (only `id` is required). On success stores the host in `*out_host`
+/// "http_server": bool, "psp_selective_ack": bool}` (only `id` is required). On success stores the host in `*out_host`
 /// and the boot batch (`hello` … `deadline`, newline-separated; free with
 /// `phoenix_string_free`) in `*out_boot`, and returns `PHOENIX_OK`. Otherwise stores null in
 /// both and returns `PHOENIX_ERR_NULL` (a null pointer argument), `PHOENIX_ERR_UTF8` or
@@ -444,6 +450,18 @@ mod tests {
         let p: *mut c_char = guard(std::ptr::null_mut(), || panic!("inside the stack"));
         assert!(p.is_null());
         assert_eq!(guard(0, || 7), 7);
+    }
+
+    /// `psp_selective_ack` reaches the PSP configuration; absent means off; a non-boolean is a
+    /// configuration error naming the field.
+    #[test]
+    fn psp_selective_ack_is_read_from_the_configuration() {
+        let (c, _) = parse_config(r#"{"id": 1, "psp_selective_ack": true}"#).unwrap();
+        assert!(c.psp.selective_ack);
+        let (c, _) = parse_config(r#"{"id": 1}"#).unwrap();
+        assert!(!c.psp.selective_ack);
+        let e = parse_config(r#"{"id": 1, "psp_selective_ack": 1}"#).unwrap_err();
+        assert!(e.contains("psp_selective_ack"), "{e}");
     }
 
     /// A poisoned host answers null and can still be freed.

@@ -16,6 +16,10 @@ struct Host {
 
 impl Host {
     fn start(id: u32) -> Host {
+        Host::start_with(id, &[])
+    }
+
+    fn start_with(id: u32, extra: &[&str]) -> Host {
         let mut child = Command::new(env!("CARGO_BIN_EXE_phoenix-net"))
             .args([
                 "host",
@@ -26,6 +30,7 @@ impl Host {
                 "--seed",
                 &id.to_string(),
             ])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -120,7 +125,16 @@ fn method(h: &mut Host, pid: u32, handle: f64, m: &str, args: Vec<Value>) -> (Va
 
 /// Plays the modems: every transmit of one host reaches the other if it has the channel open.
 /// Returns every event seen, as (host index, event).
-fn relay(hosts: &mut [Host; 2], mut pending: Vec<(usize, Value)>) -> Vec<(usize, Value)> {
+fn relay(hosts: &mut [Host; 2], pending: Vec<(usize, Value)>) -> Vec<(usize, Value)> {
+    relay_logged(hosts, pending, &mut Vec::new())
+}
+
+/// [`relay`], also collecting every modem message each host sent.
+fn relay_logged(
+    hosts: &mut [Host; 2],
+    mut pending: Vec<(usize, Value)>,
+    sent: &mut Vec<(usize, Value)>,
+) -> Vec<(usize, Value)> {
     let mut events = Vec::new();
     let mut rounds = 0;
     while let Some((from, v)) = pending.pop() {
@@ -134,6 +148,7 @@ fn relay(hosts: &mut [Host; 2], mut pending: Vec<(usize, Value)>) -> Vec<(usize,
         {
             Some("event") => events.push((from, v)),
             Some("transmit") => {
+                sent.push((from, v.get("message").clone()));
                 let to = 1 - from;
                 let ch = v.get("channel").as_num().unwrap() as u16;
                 if hosts[to].open.contains(&ch) {
@@ -239,4 +254,61 @@ fn two_hosts_joined_by_a_relay_complete_a_psp_exchange() {
         r.get("result"),
         &Value::Table(modem_value::Table::array([Value::from("hello over stdio")]))
     );
+}
+
+/// `--psp-selective-ack` reaches the stack: the client's SYN offers selective acknowledgements
+/// and the server's SYN-ACK answers the offer; without the flag neither carries the field.
+#[test]
+fn psp_selective_ack_flag_offers_and_answers_in_the_handshake() {
+    for flag in [true, false] {
+        let extra: &[&str] = if flag { &["--psp-selective-ack"] } else { &[] };
+        let mut hosts = [Host::start_with(1, extra), Host::start_with(2, extra)];
+        let mut pending = Vec::new();
+        for (i, ip) in [(0, "10.0.0.1"), (1, "10.0.0.2")] {
+            let (_, out) = call(
+                &mut hosts[i],
+                1,
+                1,
+                "ipconfig",
+                vec![Value::from("/top"), table! {"ip" => ip, "netmask" => 24}],
+            );
+            pending.extend(out.into_iter().map(|o| (i, o)));
+        }
+        relay(&mut hosts, pending);
+        let (_, out) = call(
+            &mut hosts[1],
+            2,
+            1,
+            "listen",
+            vec![Value::from("psp://0.0.0.0:21")],
+        );
+        relay(&mut hosts, out.into_iter().map(|o| (1, o)).collect());
+        let (_, out) = call(
+            &mut hosts[0],
+            3,
+            1,
+            "connect",
+            vec![Value::from("psp://10.0.0.2:21")],
+        );
+        let mut sent = Vec::new();
+        relay_logged(
+            &mut hosts,
+            out.into_iter().map(|o| (0, o)).collect(),
+            &mut sent,
+        );
+        let socket = |m: &Value| m.get("payload").get("payload").clone();
+        let syns: Vec<(usize, Value)> = sent
+            .iter()
+            .map(|(h, m)| (*h, socket(m)))
+            .filter(|(_, s)| s.get("synchronize") == &Value::Bool(true))
+            .collect();
+        assert_eq!(syns.len(), 2, "{sent:?}");
+        for (h, s) in &syns {
+            assert_eq!(
+                s.get("selectiveAcknowledgementPermitted"),
+                &if flag { Value::Bool(true) } else { Value::Nil },
+                "host {h}: {s:?}"
+            );
+        }
+    }
 }

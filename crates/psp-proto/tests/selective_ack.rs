@@ -58,7 +58,12 @@ fn answer(cfg: PspConfig, syn: Segment) -> Segment {
     let mut ep = Ep::new(cfg);
     ep.listen(SID, URI, std::net::Ipv4Addr::UNSPECIFIED, Some(SPORT), [IF])
         .unwrap();
-    ep.handle_segment(ms(0), &mut script(&[iss_draw(3000)]), &ctx(SPORT, CPORT), &syn);
+    ep.handle_segment(
+        ms(0),
+        &mut script(&[iss_draw(3000)]),
+        &ctx(SPORT, CPORT),
+        &syn,
+    );
     segs(&mut ep, SPORT, CPORT).remove(0)
 }
 
@@ -220,7 +225,11 @@ fn wild_reports_touch_only_what_we_hold() {
     let _ = segs(&mut ep, LPORT, SPORT);
     let wild = with_sack(
         ack(5002, 1002),
-        &[(0, 5), (1004, psp_proto::MAX_WIRE_NUMBER), (0, psp_proto::MAX_WIRE_NUMBER)],
+        &[
+            (0, 5),
+            (1004, psp_proto::MAX_WIRE_NUMBER),
+            (0, psp_proto::MAX_WIRE_NUMBER),
+        ],
     );
     ep.handle_segment_value(ms(30), &mut rng, &c, &wild.encode())
         .unwrap();
