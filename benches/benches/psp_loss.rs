@@ -1,6 +1,7 @@
 //! PSP loss recovery over a seeded lossy link (10 % loss each way, 50 ms one way, 200 kB in
-//! 1 kB messages): the adaptive rule against Phoenix's fixed rounds, between two psp-proto
-//! stacks and against a model of Phoenix 0.0.9's receiver. REPORT lines give virtual seconds
+//! 1 kB messages): the adaptive rule (alone, with receiver duplicate ACKs, with selective
+//! acknowledgements) against Phoenix's fixed rounds, between two psp-proto stacks and against a
+//! model of Phoenix 0.0.9's receiver. REPORT lines give virtual seconds
 //! (deterministic) and re-sent segments per lost one; criterion times the simulation itself.
 
 #[path = "../../crates/psp-proto/tests/common/transfer.rs"]
@@ -17,6 +18,15 @@ fn cfg(recovery: Recovery, dup_acks: bool) -> PspConfig {
         skip_stalled_gaps: false,
         recovery,
         dup_acks,
+        selective_ack: false,
+    }
+}
+
+/// Both sides offer selective acknowledgements.
+fn sack() -> PspConfig {
+    PspConfig {
+        selective_ack: true,
+        ..PspConfig::default()
     }
 }
 
@@ -32,6 +42,7 @@ fn bench(c: &mut Criterion) {
         ("fixed", cfg(Recovery::Phoenix, false), true),
         ("adaptive", cfg(Recovery::Adaptive, false), true),
         ("adaptive+dup_acks", cfg(Recovery::Adaptive, true), true),
+        ("adaptive+selective_ack", sack(), true),
         ("phoenix_rx/fixed", cfg(Recovery::Phoenix, false), false),
         ("phoenix_rx/adaptive", cfg(Recovery::Adaptive, false), false),
     ];

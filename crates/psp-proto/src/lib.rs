@@ -38,7 +38,10 @@
 //! Retransmission follows [`Recovery::Adaptive`] by default (an RFC 6298 timeout from measured
 //! round trips, repair of the first unacknowledged message first, fast retransmit on duplicate
 //! ACKs), which sends the same segments as Phoenix, only at other times;
-//! [`Recovery::Phoenix`] keeps Phoenix's fixed 2 s go-back-N rounds. A listen record keeps a
+//! [`Recovery::Phoenix`] keeps Phoenix's fixed 2 s go-back-N rounds. Two stacks of this crate can
+//! agree on selective acknowledgements ([`PspConfig::selective_ack`], off by default: a field
+//! Phoenix 0.0.9 ignores, offered on the SYN), after which only the messages the receiver
+//! reports missing are re-sent. A listen record keeps a
 //! small backlog of handshakes ([`config::LISTEN_BACKLOG`]) and still yields one connection.
 //!
 //! Nothing a peer sends can panic the machine or grow memory without bound: [`config`] lists

@@ -469,15 +469,25 @@ impl<I: Clone> Conn<I> {
     fn rearm_adaptive(&mut self) {
         let rto = self.rtt.rto();
         let progress_at = self.progress_at;
-        let oldest = if self.sack {
+        if self.sack {
             let waiting = !self.pending.is_empty()
                 || (self.fin_queued && self.fin_seq.is_none())
                 || self.rtx.iter().any(|s| s.carries_something() && !s.sacked);
-            self.rtx.iter().find(|s| waiting && !s.sacked)
-        } else {
-            self.rtx.iter().find(|s| s.carries_something())
-        };
-        self.rto = oldest.map(|s| (s.last_sent + rto).min(Self::give_up_at(s, progress_at)));
+            // The failure limit counts from the oldest message not cumulatively acknowledged,
+            // held by the peer or not (a hole never repaired is no progress).
+            let give_up = self.rtx.front().map(|s| Self::give_up_at(s, progress_at));
+            self.rto = self
+                .rtx
+                .iter()
+                .find(|s| waiting && !s.sacked)
+                .map(|s| (s.last_sent + rto).min(give_up.unwrap_or(s.last_sent + rto)));
+            return;
+        }
+        self.rto = self
+            .rtx
+            .iter()
+            .find(|s| s.carries_something())
+            .map(|s| (s.last_sent + rto).min(Self::give_up_at(s, progress_at)));
     }
 
     /// Adaptive rule: the connection fails when its oldest unacknowledged message has waited
@@ -1304,7 +1314,7 @@ impl<I: Clone> Conn<I> {
             match first {
                 _ if self.sack && !fin_only => {
                     let progress_at = self.progress_at;
-                    let oldest = self.rtx.iter().find(|s| !s.sacked);
+                    let oldest = self.rtx.front();
                     if oldest.is_some_and(|s| now >= Self::give_up_at(s, progress_at)) {
                         self.fail("Connection timed out", out);
                         return;
