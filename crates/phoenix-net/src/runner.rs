@@ -246,6 +246,7 @@ fn build(
             NodeKind::Phoenix => {
                 let mut cfg = sim_config(n.id);
                 cfg.forwarding = n.router;
+                cfg.psp.selective_ack = n.psp_selective_ack;
                 let node = world.add_computer(cfg, &refs, &n.name, node_seed);
                 for ip in &n.ip {
                     world

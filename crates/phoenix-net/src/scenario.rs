@@ -164,6 +164,9 @@ pub struct NodeSpec {
     /// Router mode.
     #[serde(default)]
     pub router: bool,
+    /// Offer and accept PSP selective acknowledgements (`PspConfig::selective_ack`).
+    #[serde(default)]
+    pub psp_selective_ack: bool,
     /// Its modems.
     pub modems: Vec<ModemSpec>,
     /// Interface addresses (Phoenix nodes).

@@ -55,11 +55,6 @@ pub const DUP_ACKS_PER_GAP: u32 = 4;
 /// ones; a 256-message window has at most 128 gaps, and the first holes are what a sender
 /// repairs first). Also the most a decoder accepts.
 pub const MAX_SACK_BLOCKS: usize = 32;
-/// [`PspConfig::selective_ack`], sender: a message is taken as lost once a message sent this
-/// many transmissions after it has been acknowledged (cumulatively or selectively): RFC 8985's
-/// rule with transmission order in place of time (many messages leave in the same game tick),
-/// and RFC 6675's reordering allowance of [`DUP_ACK_THRESHOLD`].
-pub const SACK_REORDER: u64 = DUP_ACK_THRESHOLD as u64;
 /// [`PspConfig::selective_ack`], receiver: besides one immediate acknowledgement per batch of
 /// out-of-order arrivals, an ACK-only message every this many of them, so one lost
 /// acknowledgement does not leave the sender waiting for its timeout.
@@ -158,7 +153,7 @@ pub struct PspConfig {
     /// (`selectiveAcknowledgement = {first, last, …}`, see [`Segment::sack`](crate::Segment)),
     /// acknowledges out-of-order arrivals at once, and never skips a gap (the peer re-sends
     /// every lost message, ACK-only ones included); an adaptive sender re-sends exactly the
-    /// messages shown lost ([`SACK_REORDER`]) instead of one hole per round trip.
+    /// messages shown lost (RFC 8985's time rule) instead of one hole per round trip.
     ///
     /// A Phoenix 0.0.9 peer ignores the offer, so nothing else changes with it; but a client's
     /// SYN then carries one more field than Phoenix's, which is why it is off by default.

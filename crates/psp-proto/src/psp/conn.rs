@@ -32,9 +32,11 @@ pub(crate) struct Sent {
     /// Selective acknowledgements: the peer reported holding it.
     pub sacked: bool,
     /// Selective acknowledgements: the transmission number of its latest copy (every
-    /// transmission of the connection takes the next one), the order that loss detection
-    /// compares ([`SACK_REORDER`]).
+    /// transmission of the connection takes the next one): loss detection asks whether a
+    /// message sent after it arrived.
     pub tx: u64,
+    /// It was re-sent at least once.
+    pub resent: bool,
 }
 
 impl Sent {
@@ -160,6 +162,16 @@ pub(crate) struct Conn<I> {
     delivered_tx: u64,
     /// Receiver: out-of-order arrivals since our last acknowledgement ([`SACK_ACK_EVERY`]).
     ooo_unacked: u32,
+    /// Selective acknowledgements, RFC 8985's state: the round trip of the latest delivered
+    /// message, the smallest round trip seen (ms), what detected spurious re-sends added to
+    /// the reordering window (ms), and when the next message may be declared lost.
+    rack_rtt: Option<u64>,
+    min_rtt: Option<u64>,
+    reo_extra: u64,
+    reo_deadline: Option<Instant>,
+    /// Selective acknowledgements: when the retransmission timer last fired. The next expiry
+    /// counts from it too, since a probe re-sends only one message.
+    timed_out_at: Instant,
     pub counters: RecoveryCounters,
 }
 
@@ -231,6 +243,11 @@ impl<I: Clone> Conn<I> {
             tx_count: 0,
             delivered_tx: 0,
             ooo_unacked: 0,
+            rack_rtt: None,
+            min_rtt: None,
+            reo_extra: 0,
+            reo_deadline: None,
+            timed_out_at: Instant::ZERO,
             counters: RecoveryCounters::default(),
         }
     }
@@ -373,6 +390,7 @@ impl<I: Clone> Conn<I> {
             last_sent: now,
             sacked: false,
             tx: self.next_tx(),
+            resent: false,
         };
         if sent.carries_something() && self.rto.is_none() {
             self.rto = Some(now + self.rto_interval());
@@ -443,6 +461,7 @@ impl<I: Clone> Conn<I> {
         };
         s.last_sent = now;
         s.tx = tx;
+        s.resent = true;
         let seg = if s.fin {
             Segment::fin(s.seq, ack)
         } else {
@@ -470,17 +489,25 @@ impl<I: Clone> Conn<I> {
         let rto = self.rtt.rto();
         let progress_at = self.progress_at;
         if self.sack {
+            // Anything carrying that is not cumulatively acknowledged waits (held by the peer
+            // or not, it is not delivered until every sequence before it arrives), and so do
+            // writes the window holds back.
             let waiting = !self.pending.is_empty()
                 || (self.fin_queued && self.fin_seq.is_none())
-                || self.rtx.iter().any(|s| s.carries_something() && !s.sacked);
+                || self.rtx.iter().any(Sent::carries_something);
             // The failure limit counts from the oldest message not cumulatively acknowledged,
             // held by the peer or not (a hole never repaired is no progress).
             let give_up = self.rtx.front().map(|s| Self::give_up_at(s, progress_at));
-            self.rto = self
+            let timed_out_at = self.timed_out_at;
+            let oldest = self
                 .rtx
                 .iter()
-                .find(|s| waiting && !s.sacked)
-                .map(|s| (s.last_sent + rto).min(give_up.unwrap_or(s.last_sent + rto)));
+                .find(|s| !s.sacked)
+                .or(self.rtx.front())
+                .filter(|_| waiting);
+            self.rto = oldest
+                .map(|s| s.last_sent.max(timed_out_at) + rto)
+                .map(|t| t.min(give_up.unwrap_or(t)));
             return;
         }
         self.rto = self
@@ -586,6 +613,7 @@ impl<I: Clone> Conn<I> {
         self.deadline = None;
         self.syn_resend_at = None;
         self.rto = None;
+        self.reo_deadline = None;
         self.ack_due = None;
         self.gap = None;
         self.ooo = BTreeMap::new();
@@ -602,6 +630,7 @@ impl<I: Clone> Conn<I> {
         self.state = State::TimeWait;
         self.deadline = Some(now + TIME_WAIT);
         self.rto = None;
+        self.reo_deadline = None;
         self.rtx.clear();
     }
 
@@ -863,8 +892,9 @@ impl<I: Clone> Conn<I> {
                     self.drain_out_of_order(now, out);
                 }
                 self.dup_acks_sent = 0;
-                if self.sack && had_gap {
-                    // Tell the sender at once what the repair filled and what is still missing.
+                if self.sack && had_gap && self.ack_due.is_some() {
+                    // Tell the sender at once what the repair filled and what is still missing
+                    // (when payload came with it: an ACK for an ACK-only would start a chain).
                     self.ack_now(now);
                 } else if cfg.dup_acks && had_gap && self.ack_due.is_some() {
                     // The segment fills (part of) a gap: acknowledge at once (RFC 5681 §4.2), so
@@ -927,7 +957,7 @@ impl<I: Clone> Conn<I> {
         let progress = self.release(now, ack);
         if self.sack {
             if let Some(b) = sack {
-                self.take_sack(b);
+                self.take_sack(now, b);
             }
             self.repair_from_sack(now, out);
             self.rearm_adaptive();
@@ -953,7 +983,9 @@ impl<I: Clone> Conn<I> {
         let mut newest: Option<Instant> = None;
         while self.rtx.front().is_some_and(|s| s.seq <= a) {
             if let Some(s) = self.rtx.pop_front() {
-                self.delivered_tx = self.delivered_tx.max(s.tx);
+                if self.sack && !s.sacked {
+                    self.on_delivered(now, &s);
+                }
                 if s.carries_something() {
                     newest = Some(newest.map_or(s.last_sent, |n| n.max(s.last_sent)));
                 }
@@ -980,7 +1012,7 @@ impl<I: Clone> Conn<I> {
 
     /// Selective acknowledgements: marks the messages in `b` as held by the peer. Only the
     /// messages we keep are visited, whatever ranges a peer sends.
-    fn take_sack(&mut self, b: &SackBlocks) {
+    fn take_sack(&mut self, now: Instant, b: &SackBlocks) {
         let Some(base) = self.rtx.front().map(|s| s.seq) else {
             return;
         };
@@ -994,42 +1026,113 @@ impl<I: Clone> Conn<I> {
                 let Some(s) = self.rtx.get_mut(i) else { break };
                 if !s.sacked {
                     s.sacked = true;
-                    self.delivered_tx = self.delivered_tx.max(s.tx);
+                    let s = s.clone();
+                    self.on_delivered(now, &s);
                 }
             }
         }
     }
 
-    /// Selective acknowledgements: re-sends every message the peer does not hold while a
-    /// message sent [`SACK_REORDER`] or more transmissions after its latest copy has been
-    /// acknowledged (RFC 8985's rule in transmission order). A re-sent copy takes a new
-    /// transmission number, so it is re-sent again only when what followed it arrived.
-    fn repair_from_sack(&mut self, now: Instant, out: &mut Outputs<I>) {
-        let ack = self.ack_value();
-        for i in 0..self.rtx.len() {
-            let lost = self.rtx.get(i).is_some_and(|s| {
-                !s.sacked && s.tx.saturating_add(SACK_REORDER) <= self.delivered_tx
-            });
-            if lost {
-                self.resend(now, out, i, ack);
+    /// Selective acknowledgements: `s` reached the peer (newly reported held, or released by
+    /// the cumulative acknowledgement).
+    fn on_delivered(&mut self, now: Instant, s: &Sent) {
+        let rtt = now.saturating_duration_since(s.last_sent).as_millis() as u64;
+        // An acknowledgement sooner than any round trip is for an earlier copy: the re-send was
+        // spurious, the original was only late (RFC 8985 §6.2 step 1; Eifel's test). Widen
+        // the reordering window (doubling).
+        let early = s.resent && self.min_rtt.is_some_and(|m| rtt < m);
+        if early {
+            let quarter = self.min_rtt.unwrap_or(0) / 4;
+            let ceiling = MAX_RTO.as_millis() as u64;
+            self.reo_extra = (self.reo_extra.saturating_mul(2))
+                .saturating_add(quarter.max(1))
+                .min(ceiling);
+        } else if !s.resent {
+            self.min_rtt = Some(self.min_rtt.map_or(rtt, |m| m.min(rtt)));
+        }
+        if s.tx > self.delivered_tx {
+            self.delivered_tx = s.tx;
+            if !early {
+                self.rack_rtt = Some(rtt);
             }
         }
     }
 
-    /// Selective acknowledgements, timeout: re-send every message the peer does not hold (ACK-only
-    /// ones too: the peer waits for every sequence). A second timeout in a row forgets what the peer reported (a
-    /// peer may drop what it held, RFC 2018 §8) and re-sends everything outstanding.
+    /// RFC 8985's reordering window (ms): how much later than the message sent after it a
+    /// message may still arrive. The round trips' variation (RFC 6298's RTTVAR) and a quarter
+    /// of the smallest round trip, whichever is larger, plus what spurious re-sends taught,
+    /// at most the smoothed round trip. Before any round-trip sample, one whole round trip.
+    fn reo_wnd(&self) -> u64 {
+        let Some(var) = self.rtt.rttvar() else {
+            return self.rack_rtt.unwrap_or(0);
+        };
+        let w = var
+            .max(self.min_rtt.unwrap_or(0) / 4)
+            .saturating_add(self.reo_extra);
+        w.min(self.rtt.srtt().unwrap_or(w))
+    }
+
+    /// Selective acknowledgements: re-sends every message the peer does not hold that RFC 8985's
+    /// rule declares lost: a message sent after it has been acknowledged, and it has had that
+    /// message's round trip plus the reordering window ([`Conn::reo_wnd`]) to arrive. A
+    /// re-sent copy takes a new transmission number and send time, so it is judged afresh.
+    /// Arms the reordering timer for the first message that is not lost yet but may become so.
+    fn repair_from_sack(&mut self, now: Instant, out: &mut Outputs<I>) {
+        let ack = self.ack_value();
+        let Some(rack_rtt) = self.rack_rtt else {
+            return;
+        };
+        // Never sooner than the smallest round trip, nor in the same millisecond: nothing could
+        // have answered a copy yet.
+        let floor = self.min_rtt.unwrap_or(0).max(1);
+        let wait =
+            core::time::Duration::from_millis(rack_rtt.max(floor).saturating_add(self.reo_wnd()));
+        let mut next: Option<Instant> = None;
+        for i in 0..self.rtx.len() {
+            let Some(s) = self.rtx.get(i) else { break };
+            if s.sacked || s.tx >= self.delivered_tx {
+                continue;
+            }
+            let at = s.last_sent + wait;
+            if now >= at {
+                self.resend(now, out, i, ack);
+            } else {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        self.reo_deadline = next;
+    }
+
+    /// Selective acknowledgements, timeout. The first in a row is a probe (RFC 8985's tail loss
+    /// probe): only the last message the peer does not hold is re-sent, to draw a report
+    /// (a lost acknowledgement looks the same as lost messages, and re-sending everything
+    /// would duplicate what arrived). The second re-sends every message the peer does not hold
+    /// (ACK-only ones too: the peer waits for every sequence); from the third on, the reports
+    /// are forgotten and everything outstanding is re-sent (RFC 2018 §8: a receiver may drop
+    /// what it reported).
     fn timeout_with_sack(&mut self, now: Instant, out: &mut Outputs<I>) {
         self.retries += 1;
-        if self.retries >= 2 {
+        self.timed_out_at = now;
+        if self.retries >= 3 {
             for s in &mut self.rtx {
                 s.sacked = false;
             }
         }
         let ack = self.ack_value();
-        for i in 0..self.rtx.len() {
-            if self.rtx.get(i).is_some_and(|s| !s.sacked) {
+        if self.retries == 1 {
+            let last = self
+                .rtx
+                .iter()
+                .rposition(|s| !s.sacked && s.carries_something())
+                .or_else(|| self.rtx.iter().rposition(|s| !s.sacked));
+            if let Some(i) = last {
                 self.resend(now, out, i, ack);
+            }
+        } else {
+            for i in 0..self.rtx.len() {
+                if self.rtx.get(i).is_some_and(|s| !s.sacked) {
+                    self.resend(now, out, i, ack);
+                }
             }
         }
         self.ack_due = None;
@@ -1248,7 +1351,12 @@ impl<I: Clone> Conn<I> {
 
     pub fn next_deadline(&self, cfg: &PspConfig) -> Option<Instant> {
         let mut d = self.deadline;
-        for t in [self.syn_resend_at, self.ack_due, self.rto] {
+        for t in [
+            self.syn_resend_at,
+            self.ack_due,
+            self.rto,
+            self.reo_deadline,
+        ] {
             d = match (d, t) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -1301,6 +1409,13 @@ impl<I: Clone> Conn<I> {
                     return;
                 }
                 _ => {}
+            }
+        }
+        if self.reo_deadline.is_some_and(|t| now >= t) {
+            self.reo_deadline = None;
+            if self.sack {
+                self.repair_from_sack(now, out);
+                self.rearm_adaptive();
             }
         }
         if self.rto.is_some_and(|t| now >= t) {

@@ -51,6 +51,11 @@ impl RttEstimator {
         self.srtt
     }
 
+    /// The round-trip variation (RFC 6298's RTTVAR), once sampled.
+    pub fn rttvar(&self) -> Option<u64> {
+        self.srtt.map(|_| self.rttvar)
+    }
+
     /// The peer acknowledged something new. The backoff ends: the path works again (RFC 6298
     /// RFC 6298 §5.7 lets a new sample collapse the timeout; a repair acknowledges only re-sent
     /// messages, which give no sample, so progress has to).
