@@ -70,6 +70,41 @@ impl Table {
         })
     }
 
+    /// A table of fields named by static strings: the way protocol encoders build a message in
+    /// one go, with the meaning of [`Table::set`] of the same fields in the same order (a later
+    /// field with an equal name replaces an earlier one; a nil value removes it). Fields given
+    /// in key order cost one comparison each, and the entries are written before they are
+    /// shared, so unlike a run of [`Table::set`] calls no copy-on-write check is paid per field.
+    pub fn from_fields<const N: usize>(fields: [(&'static str, Value); N]) -> Self {
+        let mut out: Vec<(Value, Value)> = Vec::with_capacity(N);
+        for (name, value) in fields {
+            let key = name.as_bytes();
+            let str_key = |k: &Value| match k {
+                Value::Str(s) => s.as_bytes().cmp(key),
+                // Only string keys are ever written here.
+                other => other.kind_rank().cmp(&STR_RANK),
+            };
+            if value.is_nil() {
+                if let Ok(i) = out.binary_search_by(|(k, _)| str_key(k)) {
+                    out.remove(i);
+                }
+                continue;
+            }
+            let field = (Value::Str(LuaStr::from_static(key)), value);
+            if out.last().is_none_or(|(k, _)| str_key(k) == Ordering::Less) {
+                out.push(field);
+                continue;
+            }
+            match out.binary_search_by(|(k, _)| str_key(k)) {
+                Ok(i) => out[i] = field,
+                Err(i) => out.insert(i, field),
+            }
+        }
+        Table {
+            entries: Arc::new(out),
+        }
+    }
+
     /// A sequence `{v1, v2, …}` with keys 1..=n; nil elements leave holes, as in Lua.
     pub fn array<I>(items: I) -> Self
     where

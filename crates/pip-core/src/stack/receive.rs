@@ -4,6 +4,7 @@ use core::net::Ipv4Addr;
 
 use modem_value::{Instant, RandomSource, Table, Value, WireMessage};
 
+use super::send::Outgoing;
 use super::{push_bounded, Delivery, IpConfig, NetEvent, Origin, PipStack};
 use crate::arp::Learned;
 use crate::wire::{
@@ -303,12 +304,11 @@ impl<R: RandomSource> PipStack<R> {
         let route = self.routes.lookup(packet.destination).cloned();
         self.dispatch(
             route,
-            out,
+            Outgoing::Forwarded(out),
             packet.destination,
             channel,
             reply,
             Origin::Forwarded,
-            false,
         );
     }
 }

@@ -10,23 +10,48 @@ use super::{
     SendResult, Transmit, ARP_TIMEOUT, MAX_LOOPBACK_QUEUE, MAX_PENDING_RESOLUTIONS,
     MAX_QUEUED_PER_RESOLUTION,
 };
-use crate::addr::ip_value;
 use crate::route::{Route, RouteAction};
 use crate::stack::NetEvent;
-use crate::wire::internet::DEFAULT_HOPS;
+use crate::wire::internet::{encode_packet, DEFAULT_HOPS};
 use crate::wire::link::encode_link;
-use crate::wire::{ArpMessage, ArpRequest, ControlMessage, MessageId, MessageType, TYPE_INTERNET};
+use crate::wire::{ArpMessage, ArpRequest, ControlMessage, MessageId, MessageType};
 use crate::{ComputerId, Device};
 
-/// A PIP packet table without `source` (set once the outgoing interface is known).
-fn new_packet(dst: Ipv4Addr, hops: u32, id: MessageId, payload: Table) -> Table {
-    let mut t = crate::wire::envelope(7);
-    t.set("destination", ip_value(dst));
-    t.set("hopsLeft", Value::Num(f64::from(hops)));
-    t.set("messageID", id.to_value());
-    t.set("payload", Value::Table(payload));
-    t.set("type", Value::from_static(TYPE_INTERNET));
-    t
+/// A packet on its way out.
+pub(super) enum Outgoing {
+    /// A packet of this computer, built once the outgoing interface gives it its `source` (or
+    /// without one if it fails before that).
+    New {
+        dst: Ipv4Addr,
+        hops: u32,
+        id: Value,
+        payload: Table,
+    },
+    /// A packet passing through: sent as it is.
+    Forwarded(Table),
+}
+
+impl Outgoing {
+    fn new(dst: Ipv4Addr, hops: u32, id: MessageId, payload: Table) -> Outgoing {
+        Outgoing::New {
+            dst,
+            hops,
+            id: id.into_value(),
+            payload,
+        }
+    }
+
+    fn into_table(self, source: Option<Ipv4Addr>) -> Table {
+        match self {
+            Outgoing::New {
+                dst,
+                hops,
+                id,
+                payload,
+            } => encode_packet(dst, hops, id, payload, source),
+            Outgoing::Forwarded(t) => t,
+        }
+    }
 }
 
 /// Whether a packet carries an MCP `unreachable` or `timeout` (never answered with another
@@ -61,13 +86,13 @@ impl<R: RandomSource> PipStack<R> {
         let id = SendId(self.next_send);
         self.next_send += 1;
         let mid = MessageId::random(&mut self.rng);
-        let packet = new_packet(dst, options.hops, mid, payload);
+        let packet = Outgoing::new(dst, options.hops, mid, payload);
         let route = match &options.device {
             None => self.routes.lookup(dst).cloned(),
             Some(d) => self.routes.lookup_on_device(dst, d).cloned(),
         };
         let origin = Origin::Local(options.notify.then_some(id));
-        self.dispatch(route, packet, dst, out_port, in_port, origin, true);
+        self.dispatch(route, packet, dst, out_port, in_port, origin);
         self.run_loopback();
         id
     }
@@ -121,32 +146,32 @@ impl<R: RandomSource> PipStack<R> {
             return;
         };
         let mid = MessageId::random(&mut self.rng);
-        let packet = new_packet(dst, DEFAULT_HOPS, mid, body);
+        let packet = Outgoing::new(dst, DEFAULT_HOPS, mid, body);
         let route = self.routes.lookup(dst).cloned();
-        self.dispatch(route, packet, dst, 0, 0, Origin::Local(None), true);
+        self.dispatch(route, packet, dst, 0, 0, Origin::Local(None));
     }
 
-    /// Carries out the route's action for `packet`. `stamp_source` sets the
-    /// packet's `source` to the outgoing interface address (own packets; routers keep it).
-    #[allow(clippy::too_many_arguments)]
+    /// Carries out the route's action for `packet`. A new packet gets the outgoing interface's
+    /// address as its `source`; a forwarded one keeps its own.
     pub(super) fn dispatch(
         &mut self,
         route: Option<Route>,
-        mut packet: Table,
+        packet: Outgoing,
         dst: Ipv4Addr,
         out_port: u16,
         in_port: u16,
         origin: Origin,
-        stamp_source: bool,
     ) {
         let Some(route) = route else {
-            return self.fail(origin, packet, "No route to host");
+            return self.fail(origin, packet.into_table(None), "No route to host");
         };
         let hop = match route.action {
             RouteAction::Unreachable => {
-                return self.fail(origin, packet, "Destination unreachable")
+                return self.fail(origin, packet.into_table(None), "Destination unreachable")
             }
-            RouteAction::Prohibit => return self.fail(origin, packet, "Prohibited"),
+            RouteAction::Prohibit => {
+                return self.fail(origin, packet.into_table(None), "Prohibited")
+            }
             RouteAction::Blackhole => {
                 match origin {
                     Origin::Local(Some(id)) => self.result(id, SendOutcome::Dropped),
@@ -159,7 +184,7 @@ impl<R: RandomSource> PipStack<R> {
             RouteAction::Local => Some(dst),
             RouteAction::Unicast => match route.gateway {
                 Some(g) => Some(g),
-                None => return self.fail(origin, packet, "No route to host"),
+                None => return self.fail(origin, packet.into_table(None), "No route to host"),
             },
         };
         let iface = route.device.as_ref().and_then(|d| self.iface_of(d));
@@ -169,13 +194,12 @@ impl<R: RandomSource> PipStack<R> {
                 .and_then(|f| f.up_config())
                 .map(|c| (i, c))
         }) else {
-            return self.fail(origin, packet, "Network is down");
+            return self.fail(origin, packet.into_table(None), "Network is down");
         };
-        if stamp_source {
-            packet.set("source", ip_value(cfg.ip));
-        }
+        let packet = packet.into_table(Some(cfg.ip));
+        let forwarded = matches!(origin, Origin::Forwarded);
         let Some(hop) = hop else {
-            self.emit_link(idx, None, packet, out_port, in_port);
+            self.emit_link(idx, None, packet, out_port, in_port, forwarded);
             return self.sent(origin, idx, cfg.ip);
         };
         let resolved = if self.ifaces[idx].loopback {
@@ -185,7 +209,7 @@ impl<R: RandomSource> PipStack<R> {
         };
         match resolved {
             Some(id) => {
-                self.emit_link(idx, Some(id), packet, out_port, in_port);
+                self.emit_link(idx, Some(id), packet, out_port, in_port, forwarded);
                 self.sent(origin, idx, cfg.ip);
             }
             None => self.enqueue(
@@ -248,7 +272,8 @@ impl<R: RandomSource> PipStack<R> {
         for q in p.queue {
             match own_ip {
                 Some(ip) => {
-                    self.emit_link(idx, Some(id), q.packet, q.out_port, q.in_port);
+                    let forwarded = matches!(q.origin, Origin::Forwarded);
+                    self.emit_link(idx, Some(id), q.packet, q.out_port, q.in_port, forwarded);
                     self.sent(q.origin, idx, ip);
                 }
                 None => self.fail_queued(q, "Network is down"),
@@ -325,8 +350,13 @@ impl<R: RandomSource> PipStack<R> {
         packet: Table,
         out_port: u16,
         in_port: u16,
+        forwarded: bool,
     ) {
-        let frame = self.link_frame(dest, packet);
+        let frame = if forwarded {
+            self.forwarded_frame(dest, packet)
+        } else {
+            encode_link(self.id, dest, Value::Table(packet))
+        };
         if dest == Some(self.id) {
             if self.loopback.len() < MAX_LOOPBACK_QUEUE {
                 self.loopback.push_back(LoopFrame {
@@ -353,12 +383,17 @@ impl<R: RandomSource> PipStack<R> {
         );
     }
 
-    /// A PLP frame around `packet`. The last frame sent is kept with its destination: once
-    /// its transmit has been consumed the kept handle is the only one, so the next frame to the
-    /// same destination is that table with `payload` replaced in place (no allocation, one key
-    /// search). While the previous transmit is still held elsewhere, copy on write makes a new
-    /// frame, and the held one never changes.
-    fn link_frame(&mut self, dest: Option<ComputerId>, packet: Table) -> Value {
+    /// A PLP frame around a forwarded `packet`. The last forwarded frame is kept with its
+    /// destination: once its transmit has been consumed the kept handle is the only one, so the
+    /// next frame to the same destination is that table with `payload` replaced in place (no
+    /// allocation, one key search), and [`PipStack::spent_packet`] lends its packet table to
+    /// the next forwarded packet. While the previous transmit is still held elsewhere, copy on
+    /// write makes a new frame, and the held one never changes.
+    ///
+    /// A computer's own packets get a fresh frame instead: a sender's frames are usually still
+    /// in flight when the next is made (a window of segments), so keeping one would only add
+    /// reference counting to every frame.
+    fn forwarded_frame(&mut self, dest: Option<ComputerId>, packet: Table) -> Value {
         let mut frame = match self.link_template.take() {
             Some((d, t)) if d == dest => t,
             _ => match encode_link(self.id, dest, Value::Bool(false)) {
