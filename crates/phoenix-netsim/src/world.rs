@@ -795,11 +795,25 @@ impl World {
     }
 
     fn count_psp(&mut self, node: NodeId, channel: u16, reply: u16, frame: &Value) {
-        let seg = frame.get("payload").get("payload");
-        if seg.get("type").as_str().is_none_or(|t| t != "socket") {
+        let Some(seg) = frame.get("payload").get("payload").as_table() else {
+            return;
+        };
+        // Every transmit passes here: one pass over the segment's fields.
+        let (mut ty, mut seq, mut data) = (&Value::Nil, &Value::Nil, &Value::Nil);
+        for (k, v) in seg.iter() {
+            if let Value::Str(k) = k {
+                match k.as_bytes() {
+                    b"type" => ty = v,
+                    b"sequence" => seq = v,
+                    b"payload" => data = v,
+                    _ => {}
+                }
+            }
+        }
+        if ty.as_str().is_none_or(|t| t != "socket") {
             return;
         }
-        let Some(seq) = seg.get("sequence").as_num() else {
+        let Some(seq) = seq.as_num() else {
             return;
         };
         let key = (node, channel, reply);
@@ -807,7 +821,7 @@ impl World {
             Some(&max) if seq <= max => self.stats.psp_retransmissions += 1,
             _ => {
                 self.psp_seq.insert(key, seq);
-                if let Some(p) = seg.get("payload").as_str() {
+                if let Some(p) = data.as_str() {
                     self.stats.psp_payload_bytes += p.len() as u64;
                 }
             }

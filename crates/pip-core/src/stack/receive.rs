@@ -301,7 +301,7 @@ impl<R: RandomSource> PipStack<R> {
             None => raw,
         };
         out.set("hopsLeft", Value::Num(f64::from(packet.hops_left - 1)));
-        let route = self.routes.lookup(packet.destination).cloned();
+        let route = self.hop_of(self.routes.lookup(packet.destination));
         self.dispatch(
             route,
             Outgoing::Forwarded(out),

@@ -17,6 +17,15 @@ use crate::wire::link::encode_link;
 use crate::wire::{ArpMessage, ArpRequest, ControlMessage, MessageId, MessageType};
 use crate::{ComputerId, Device};
 
+/// The parts of a route that sending uses.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RouteHop {
+    action: RouteAction,
+    gateway: Option<Ipv4Addr>,
+    /// The index of the route's interface, if it names one that exists.
+    iface: Option<usize>,
+}
+
 /// A packet on its way out.
 pub(super) enum Outgoing {
     /// A packet of this computer, built once the outgoing interface gives it its `source` (or
@@ -88,9 +97,10 @@ impl<R: RandomSource> PipStack<R> {
         let mid = MessageId::random(&mut self.rng);
         let packet = Outgoing::new(dst, options.hops, mid, payload);
         let route = match &options.device {
-            None => self.routes.lookup(dst).cloned(),
-            Some(d) => self.routes.lookup_on_device(dst, d).cloned(),
+            None => self.routes.lookup(dst),
+            Some(d) => self.routes.lookup_on_device(dst, d),
         };
+        let route = self.hop_of(route);
         let origin = Origin::Local(options.notify.then_some(id));
         self.dispatch(route, packet, dst, out_port, in_port, origin);
         self.run_loopback();
@@ -147,15 +157,25 @@ impl<R: RandomSource> PipStack<R> {
         };
         let mid = MessageId::random(&mut self.rng);
         let packet = Outgoing::new(dst, DEFAULT_HOPS, mid, body);
-        let route = self.routes.lookup(dst).cloned();
+        let route = self.hop_of(self.routes.lookup(dst));
         self.dispatch(route, packet, dst, 0, 0, Origin::Local(None));
+    }
+
+    /// What [`PipStack::dispatch`] needs of a route, with the interface resolved (no clone of
+    /// the route's device name on every packet).
+    pub(super) fn hop_of(&self, route: Option<&Route>) -> Option<RouteHop> {
+        route.map(|r| RouteHop {
+            action: r.action,
+            gateway: r.gateway,
+            iface: r.device.as_ref().and_then(|d| self.iface_of(d)),
+        })
     }
 
     /// Carries out the route's action for `packet`. A new packet gets the outgoing interface's
     /// address as its `source`; a forwarded one keeps its own.
     pub(super) fn dispatch(
         &mut self,
-        route: Option<Route>,
+        route: Option<RouteHop>,
         packet: Outgoing,
         dst: Ipv4Addr,
         out_port: u16,
@@ -187,8 +207,7 @@ impl<R: RandomSource> PipStack<R> {
                 None => return self.fail(origin, packet.into_table(None), "No route to host"),
             },
         };
-        let iface = route.device.as_ref().and_then(|d| self.iface_of(d));
-        let Some((idx, cfg)) = iface.and_then(|i| {
+        let Some((idx, cfg)) = route.iface.and_then(|i| {
             self.ifaces
                 .get(i)
                 .and_then(|f| f.up_config())
