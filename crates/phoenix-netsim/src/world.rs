@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use modem_value::{Duration, Instant, SplitMix64, Table, Value};
 use rednet_codec::{Completion, Delivered, Endpoint, ModemId as RnModem, ModemOp, Repeater};
 use syscall_api::io::{ConnectFailure, Device, ListenerId, TcpRequest};
-use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, SyscallError, TcpEvent, TcpId};
+use syscall_api::{
+    Computer, ComputerConfig, Event, NetworkStack, Output, SyscallError, TcpEvent, TcpId,
+};
 
 use crate::medium::{Due, Medium, ModemId, ModemKind};
 
@@ -249,6 +251,10 @@ pub struct World {
     tcp_queue: VecDeque<(NodeId, TcpId, TcpEvent)>,
     /// Highest PSP sequence sent per (node, channel, reply channel), for retransmission counts.
     psp_seq: BTreeMap<(NodeId, u16, u16), f64>,
+    /// The params of the last `handle_data_ready` logged, with its handle id: a connection
+    /// raises one per segment, all alike, and tables are immutable values, so the log shares
+    /// one table between them instead of building one per segment.
+    ready_params: Option<(u64, Value)>,
 }
 
 impl World {
@@ -273,6 +279,7 @@ impl World {
             pipes: BTreeMap::new(),
             tcp_queue: VecDeque::new(),
             psp_seq: BTreeMap::new(),
+            ready_params: None,
         }
     }
 
@@ -771,7 +778,20 @@ impl World {
                 }
             }
             Output::Event { pid, event } => {
-                let (name, params) = event.into_lua();
+                let (name, params) = match event {
+                    Event::HandleDataReady { id } => {
+                        let params = match &self.ready_params {
+                            Some((last, p)) if *last == id.0 => p.clone(),
+                            _ => {
+                                let p = event.params();
+                                self.ready_params = Some((id.0, p.clone()));
+                                p
+                            }
+                        };
+                        (event.name(), params)
+                    }
+                    other => other.into_lua(),
+                };
                 self.stats.events += 1;
                 self.events.push(EventRecord {
                     at: self.now,
