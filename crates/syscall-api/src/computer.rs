@@ -698,9 +698,12 @@ impl NetworkStack for Computer {
                 return;
             }
         }
-        let raw = self
-            .device(device)
-            .and_then(|d| self.raw.get(&(d, channel)));
+        let raw = if self.raw.is_empty() {
+            None
+        } else {
+            self.device(device)
+                .and_then(|d| self.raw.get(&(d, channel)))
+        };
         if let Some(pids) = raw {
             let pids: Vec<Pid> = pids.iter().copied().collect();
             let event = Event::ModemMessage {
