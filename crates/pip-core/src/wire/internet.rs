@@ -138,9 +138,9 @@ pub(crate) fn hops_from(v: &Value) -> Result<u32, DecodeError> {
     }
 }
 
-impl WireMessage for PipPacket {
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
-        let t = value.expect_table("(value)")?;
+impl PipPacket {
+    /// [`WireMessage::decode`] of a value already known to be a table.
+    pub(crate) fn decode_table(t: &Table) -> Result<Self, DecodeError> {
         let [phoenix, ty, source, destination, message_id, hops, payload] = scan_pip(t);
         check_scanned_envelope(phoenix, ty, super::TYPE_INTERNET)?;
         Ok(PipPacket {
@@ -150,6 +150,12 @@ impl WireMessage for PipPacket {
             hops_left: hops_from(hops)?,
             payload: payload.expect_table("payload")?.clone(),
         })
+    }
+}
+
+impl WireMessage for PipPacket {
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        PipPacket::decode_table(value.expect_table("(value)")?)
     }
 
     fn encode(&self) -> Value {

@@ -26,12 +26,28 @@ impl LinkFrame {
         destination: &Value,
         payload: &Value,
     ) -> Result<LinkFrame, DecodeError> {
+        let (source, destination, payload) = borrow_fields(source, destination, payload)?;
         Ok(LinkFrame {
-            source: id_from(source, "source")?,
-            destination: opt_id(destination, "destination")?,
-            payload: payload.expect_table("payload")?.clone(),
+            source,
+            destination,
+            payload: payload.clone(),
         })
     }
+}
+
+/// Checks already scanned PLP fields and reads them, the payload table borrowed from the frame:
+/// `(source, destination, payload)`, in the same order and with the same errors as
+/// [`LinkFrame::from_fields`].
+pub(crate) fn borrow_fields<'a>(
+    source: &Value,
+    destination: &Value,
+    payload: &'a Value,
+) -> Result<(ComputerId, Option<ComputerId>, &'a Table), DecodeError> {
+    Ok((
+        id_from(source, "source")?,
+        opt_id(destination, "destination")?,
+        payload.expect_table("payload")?,
+    ))
 }
 
 impl WireMessage for LinkFrame {
