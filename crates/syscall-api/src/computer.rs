@@ -486,11 +486,15 @@ impl Computer {
             let syn_of = self.syn_wait.remove(&key);
             let options = SendOptions {
                 notify: syn_of.is_some(),
-                device: self
-                    .psp
-                    .handle_at(t.in_port, t.dst_ip, t.out_port)
-                    .and_then(|id| self.conn_device.get(&id))
-                    .cloned(),
+                // Most connections are bound to no device: skip the demux lookup then.
+                device: if self.conn_device.is_empty() {
+                    None
+                } else {
+                    self.psp
+                        .handle_at(t.in_port, t.dst_ip, t.out_port)
+                        .and_then(|id| self.conn_device.get(&id))
+                        .cloned()
+                },
                 ..SendOptions::default()
             };
             let Value::Table(payload) = t.payload else {

@@ -10,6 +10,7 @@ use super::{
     SendResult, Transmit, ARP_TIMEOUT, MAX_LOOPBACK_QUEUE, MAX_PENDING_RESOLUTIONS,
     MAX_QUEUED_PER_RESOLUTION,
 };
+use crate::addr::ip_value;
 use crate::route::{Route, RouteAction};
 use crate::stack::NetEvent;
 use crate::wire::internet::{encode_packet, DEFAULT_HOPS};
@@ -47,18 +48,6 @@ impl Outgoing {
             hops,
             id: id.into_value(),
             payload,
-        }
-    }
-
-    fn into_table(self, source: Option<Ipv4Addr>) -> Table {
-        match self {
-            Outgoing::New {
-                dst,
-                hops,
-                id,
-                payload,
-            } => encode_packet(dst, hops, id, payload, source),
-            Outgoing::Forwarded(t) => t,
         }
     }
 }
@@ -161,6 +150,37 @@ impl<R: RandomSource> PipStack<R> {
         self.dispatch(route, packet, dst, 0, 0, Origin::Local(None));
     }
 
+    /// The table of an outgoing packet: a new one gets `source` (when given) and its
+    /// addresses as text; a forwarded one is sent as it is.
+    fn packet_table(&mut self, packet: Outgoing, source: Option<Ipv4Addr>) -> Table {
+        match packet {
+            Outgoing::New {
+                dst,
+                hops,
+                id,
+                payload,
+            } => {
+                let dst = self.ip_text(1, dst);
+                let source = source.map_or(Value::Nil, |s| self.ip_text(0, s));
+                encode_packet(dst, hops, id, payload, source)
+            }
+            Outgoing::Forwarded(t) => t,
+        }
+    }
+
+    /// `ip` as a dotted string value, from slot `slot` of the cache of the last source (0)
+    /// and destination (1) written: a computer mostly sends from one address to a few peers.
+    fn ip_text(&mut self, slot: usize, ip: Ipv4Addr) -> Value {
+        match self.ip_text.get_mut(slot) {
+            Some((last, text)) if *last == ip => text.clone(),
+            Some(entry) => {
+                *entry = (ip, ip_value(ip));
+                entry.1.clone()
+            }
+            None => ip_value(ip),
+        }
+    }
+
     /// What [`PipStack::dispatch`] needs of a route, with the interface resolved (no clone of
     /// the route's device name on every packet).
     pub(super) fn hop_of(&self, route: Option<&Route>) -> Option<RouteHop> {
@@ -183,15 +203,13 @@ impl<R: RandomSource> PipStack<R> {
         origin: Origin,
     ) {
         let Some(route) = route else {
-            return self.fail(origin, packet.into_table(None), "No route to host");
+            return self.fail_outgoing(origin, packet, "No route to host");
         };
         let hop = match route.action {
             RouteAction::Unreachable => {
-                return self.fail(origin, packet.into_table(None), "Destination unreachable")
+                return self.fail_outgoing(origin, packet, "Destination unreachable")
             }
-            RouteAction::Prohibit => {
-                return self.fail(origin, packet.into_table(None), "Prohibited")
-            }
+            RouteAction::Prohibit => return self.fail_outgoing(origin, packet, "Prohibited"),
             RouteAction::Blackhole => {
                 match origin {
                     Origin::Local(Some(id)) => self.result(id, SendOutcome::Dropped),
@@ -204,7 +222,7 @@ impl<R: RandomSource> PipStack<R> {
             RouteAction::Local => Some(dst),
             RouteAction::Unicast => match route.gateway {
                 Some(g) => Some(g),
-                None => return self.fail(origin, packet.into_table(None), "No route to host"),
+                None => return self.fail_outgoing(origin, packet, "No route to host"),
             },
         };
         let Some((idx, cfg)) = route.iface.and_then(|i| {
@@ -213,9 +231,9 @@ impl<R: RandomSource> PipStack<R> {
                 .and_then(|f| f.up_config())
                 .map(|c| (i, c))
         }) else {
-            return self.fail(origin, packet.into_table(None), "Network is down");
+            return self.fail_outgoing(origin, packet, "Network is down");
         };
-        let packet = packet.into_table(Some(cfg.ip));
+        let packet = self.packet_table(packet, Some(cfg.ip));
         let forwarded = matches!(origin, Origin::Forwarded);
         let Some(hop) = hop else {
             self.emit_link(idx, None, packet, out_port, in_port, forwarded);
@@ -298,6 +316,11 @@ impl<R: RandomSource> PipStack<R> {
                 None => self.fail_queued(q, "Network is down"),
             }
         }
+    }
+
+    fn fail_outgoing(&mut self, origin: Origin, packet: Outgoing, error: &'static str) {
+        let packet = self.packet_table(packet, None);
+        self.fail(origin, packet, error);
     }
 
     pub(super) fn fail_queued(&mut self, q: Queued, error: &'static str) {

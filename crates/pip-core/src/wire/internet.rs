@@ -160,31 +160,31 @@ impl WireMessage for PipPacket {
 
     fn encode(&self) -> Value {
         Value::Table(encode_packet(
-            self.destination,
+            ip_value(self.destination),
             self.hops_left,
             self.message_id.to_value(),
             self.payload.clone(),
-            Some(self.source),
+            ip_value(self.source),
         ))
     }
 }
 
-/// A PIP packet table; without `source` when it is `None` (a packet that failed before an
-/// outgoing interface gave it one).
+/// A PIP packet table from its field values (addresses as dotted text); without `source` when
+/// it is nil (a packet that failed before an outgoing interface gave it one).
 pub(crate) fn encode_packet(
-    destination: Ipv4Addr,
+    destination: Value,
     hops_left: u32,
     message_id: Value,
     payload: Table,
-    source: Option<Ipv4Addr>,
+    source: Value,
 ) -> Table {
     Table::from_fields([
         ("PhoenixNetworking", Value::Bool(true)),
-        ("destination", ip_value(destination)),
+        ("destination", destination),
         ("hopsLeft", Value::Num(f64::from(hops_left))),
         ("messageID", message_id),
         ("payload", Value::Table(payload)),
-        ("source", source.map_or(Value::Nil, ip_value)),
+        ("source", source),
         ("type", Value::from_static(super::TYPE_INTERNET)),
     ])
 }
