@@ -80,7 +80,7 @@ impl Table {
         for (name, value) in fields {
             let key = name.as_bytes();
             let str_key = |k: &Value| match k {
-                Value::Str(s) => s.as_bytes().cmp(key),
+                Value::Str(s) => field_cmp(s.as_bytes(), key),
                 // Only string keys are ever written here.
                 other => other.kind_rank().cmp(&STR_RANK),
             };
@@ -282,6 +282,15 @@ impl FromIterator<(Value, Value)> for Table {
         let pairs = iter.into_iter().filter(|(k, _)| check_key(k).is_ok());
         // Every key was checked above.
         Table::from_pairs(pairs).unwrap_or_default()
+    }
+}
+
+/// Byte order of two field names, deciding on the first byte when it differs (as it does for
+/// most neighbouring protocol field names) without a call into `memcmp`.
+fn field_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
     }
 }
 

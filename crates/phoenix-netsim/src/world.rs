@@ -764,7 +764,7 @@ impl World {
                 }
                 let _ = self
                     .medium
-                    .transmit(self.now, m, channel, reply_channel, &message);
+                    .transmit_owned(self.now, m, channel, reply_channel, message);
             }
             Output::OpenChannel { device, channel } => {
                 if let Some(m) = self.modem(node, device.as_str()) {
