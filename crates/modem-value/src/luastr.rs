@@ -24,19 +24,24 @@ pub struct LuaStr(Repr);
 enum Repr {
     Static(&'static [u8]),
     /// `len` bytes at the front of `bytes`; the rest are zero.
-    Inline {
-        len: u8,
-        bytes: [u8; LuaStr::INLINE_CAP],
-    },
+    Inline { len: u8, bytes: InlineBytes },
     Shared(Arc<[u8]>),
     /// A buffer adopted whole ([`LuaStr::from_vec_in_place`]): large strings are not copied.
     Adopted(Arc<Vec<u8>>),
 }
 
+/// The bytes of an inline string, aligned like the pointers of the other variants: every
+/// variant's payload then sits in the same aligned 16 bytes, and moving a `Value` stays a few
+/// whole-word copies (an unaligned inline payload made the compiler copy values piecewise, and
+/// the partial stores stalled the loads that followed).
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct InlineBytes([u8; LuaStr::INLINE_CAP]);
+
 impl LuaStr {
-    /// The longest string kept inline (no allocation): as many bytes as fit beside the
-    /// variant's tag and length in the size a shared buffer's handle takes anyway.
-    pub const INLINE_CAP: usize = 22;
+    /// The longest string kept inline (no allocation): the 16 bytes a shared buffer's handle
+    /// takes anyway (a dotted IPv4 address needs at most 15).
+    pub const INLINE_CAP: usize = 16;
 
     /// A string backed by static bytes: no allocation, clone is a copy.
     pub const fn from_static(bytes: &'static [u8]) -> Self {
@@ -52,7 +57,7 @@ impl LuaStr {
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Static(b) => b,
-            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Inline { len, bytes } => &bytes.0[..usize::from(*len)],
             Repr::Shared(b) => b,
             Repr::Adopted(b) => b,
         }
@@ -168,8 +173,8 @@ impl Default for LuaStr {
 impl From<&[u8]> for LuaStr {
     fn from(b: &[u8]) -> Self {
         if b.len() <= LuaStr::INLINE_CAP {
-            let mut bytes = [0u8; LuaStr::INLINE_CAP];
-            bytes[..b.len()].copy_from_slice(b);
+            let mut bytes = InlineBytes([0u8; LuaStr::INLINE_CAP]);
+            bytes.0[..b.len()].copy_from_slice(b);
             // The length fits: INLINE_CAP < 256.
             return LuaStr(Repr::Inline {
                 len: b.len() as u8,
