@@ -24,7 +24,10 @@ pub struct LuaStr(Repr);
 enum Repr {
     Static(&'static [u8]),
     /// `len` bytes at the front of `bytes`; the rest are zero.
-    Inline { len: u8, bytes: InlineBytes },
+    Inline {
+        len: u8,
+        bytes: InlineBytes,
+    },
     Shared(Arc<[u8]>),
     /// A buffer adopted whole ([`LuaStr::from_vec_in_place`]): large strings are not copied.
     Adopted(Arc<Vec<u8>>),

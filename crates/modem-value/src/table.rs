@@ -77,6 +77,22 @@ impl Table {
     /// shared, so unlike a run of [`Table::set`] calls no copy-on-write check is paid per field.
     pub fn from_fields<const N: usize>(fields: [(&'static str, Value); N]) -> Self {
         let mut out: Vec<(Value, Value)> = Vec::with_capacity(N);
+        // Names in strictly increasing order (what encoders write): no field can replace or
+        // remove another, so the entries are the non-nil fields as given.
+        if fields
+            .windows(2)
+            .all(|w| field_cmp(w[0].0.as_bytes(), w[1].0.as_bytes()) == Ordering::Less)
+        {
+            out.extend(
+                fields
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_nil())
+                    .map(|(name, v)| (Value::Str(LuaStr::from_static(name.as_bytes())), v)),
+            );
+            return Table {
+                entries: Arc::new(out),
+            };
+        }
         for (name, value) in fields {
             let key = name.as_bytes();
             let str_key = |k: &Value| match k {
