@@ -76,23 +76,25 @@ impl Table {
     /// in key order cost one comparison each, and the entries are written before they are
     /// shared, so unlike a run of [`Table::set`] calls no copy-on-write check is paid per field.
     pub fn from_fields<const N: usize>(fields: [(&'static str, Value); N]) -> Self {
-        let mut out: Vec<(Value, Value)> = Vec::with_capacity(N);
         // Names in strictly increasing order (what encoders write): no field can replace or
         // remove another, so the entries are the non-nil fields as given.
         if fields
             .windows(2)
             .all(|w| field_cmp(w[0].0.as_bytes(), w[1].0.as_bytes()) == Ordering::Less)
         {
-            out.extend(
-                fields
-                    .into_iter()
-                    .filter(|(_, v)| !v.is_nil())
-                    .map(|(name, v)| (Value::Str(LuaStr::from_static(name.as_bytes())), v)),
+            // One block copy into the heap; nil fields (rare: an absent optional field) are
+            // taken out afterwards.
+            let mut out: Vec<(Value, Value)> = Vec::from(
+                fields.map(|(name, v)| (Value::Str(LuaStr::from_static(name.as_bytes())), v)),
             );
+            if out.iter().any(|(_, v)| v.is_nil()) {
+                out.retain(|(_, v)| !v.is_nil());
+            }
             return Table {
                 entries: Arc::new(out),
             };
         }
+        let mut out: Vec<(Value, Value)> = Vec::with_capacity(N);
         for (name, value) in fields {
             let key = name.as_bytes();
             let str_key = |k: &Value| match k {
