@@ -275,6 +275,20 @@ fn bench(c: &mut Criterion) {
         "overhead ratio (stack time / psp-proto time)",
         stack_s / psp_s,
     );
+    report(
+        "stack_psp_bulk",
+        "allocations/message",
+        allocations_per_op(1, || {
+            black_box(stack_bulk(&values));
+        }) / MSGS as f64,
+    );
+    report(
+        "psp_bulk_alone",
+        "allocations/message",
+        allocations_per_op(1, || {
+            black_box(psp_bulk(&msgs));
+        }) / MSGS as f64,
+    );
 }
 
 criterion_group!(benches, bench);

@@ -70,6 +70,59 @@ impl Table {
         })
     }
 
+    /// A table of fields named by static strings: the way protocol encoders build a message in
+    /// one go, with the meaning of [`Table::set`] of the same fields in the same order (a later
+    /// field with an equal name replaces an earlier one; a nil value removes it). Fields given
+    /// in key order cost one comparison each, and the entries are written before they are
+    /// shared, so unlike a run of [`Table::set`] calls no copy-on-write check is paid per field.
+    pub fn from_fields<const N: usize>(fields: [(&'static str, Value); N]) -> Self {
+        // Names in strictly increasing order (what encoders write): no field can replace or
+        // remove another, so the entries are the non-nil fields as given.
+        if fields
+            .windows(2)
+            .all(|w| field_cmp(w[0].0.as_bytes(), w[1].0.as_bytes()) == Ordering::Less)
+        {
+            // One block copy into the heap; nil fields (rare: an absent optional field) are
+            // taken out afterwards.
+            let mut out: Vec<(Value, Value)> = Vec::from(
+                fields.map(|(name, v)| (Value::Str(LuaStr::from_static(name.as_bytes())), v)),
+            );
+            if out.iter().any(|(_, v)| v.is_nil()) {
+                out.retain(|(_, v)| !v.is_nil());
+            }
+            return Table {
+                entries: Arc::new(out),
+            };
+        }
+        let mut out: Vec<(Value, Value)> = Vec::with_capacity(N);
+        for (name, value) in fields {
+            let key = name.as_bytes();
+            let str_key = |k: &Value| match k {
+                Value::Str(s) => field_cmp(s.as_bytes(), key),
+                // Only string keys are ever written here.
+                other => other.kind_rank().cmp(&STR_RANK),
+            };
+            if value.is_nil() {
+                if let Ok(i) = out.binary_search_by(|(k, _)| str_key(k)) {
+                    out.remove(i);
+                }
+                continue;
+            }
+            let field = (Value::Str(LuaStr::from_static(key)), value);
+            if out.last().is_none_or(|(k, _)| str_key(k) == Ordering::Less) {
+                out.push(field);
+                continue;
+            }
+            match out.binary_search_by(|(k, _)| str_key(k)) {
+                Ok(i) => out[i] = field,
+                Err(i) => out.insert(i, field),
+            }
+        }
+        Table {
+            entries: Arc::new(out),
+        }
+    }
+
     /// A sequence `{v1, v2, …}` with keys 1..=n; nil elements leave holes, as in Lua.
     pub fn array<I>(items: I) -> Self
     where
@@ -247,6 +300,15 @@ impl FromIterator<(Value, Value)> for Table {
         let pairs = iter.into_iter().filter(|(k, _)| check_key(k).is_ok());
         // Every key was checked above.
         Table::from_pairs(pairs).unwrap_or_default()
+    }
+}
+
+/// Byte order of two field names, deciding on the first byte when it differs (as it does for
+/// most neighbouring protocol field names) without a call into `memcmp`.
+fn field_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
     }
 }
 

@@ -89,3 +89,50 @@ proptest! {
         prop_assert_eq!(Value::Str(s.clone()).to_lua_string(), s);
     }
 }
+
+/// Field names for `from_fields`: static, sharing prefixes and differing in case, as protocol
+/// field names do.
+const FIELD_NAMES: [&str; 6] = [
+    "PhoenixNetworking",
+    "payload",
+    "pay",
+    "type",
+    "Type",
+    "source",
+];
+
+proptest! {
+    /// `Table::from_fields` builds the same table as `Table::set` of the same fields in the
+    /// same order: nil skipped, a later equal name replacing an earlier one, entries in key
+    /// order whatever order they were given in.
+    #[test]
+    fn from_fields_equals_sets_in_order(
+        fields in proptest::array::uniform6((0usize..6, prop_oneof![
+            Just(Value::Nil),
+            any::<i16>().prop_map(|n| Value::Num(f64::from(n))),
+            ".{0,30}".prop_map(Value::from),
+        ]))
+    ) {
+        let fields = fields.map(|(i, v)| (FIELD_NAMES[i], v));
+        let mut by_set = Table::new();
+        for (name, v) in fields.clone() {
+            by_set.set(name, v);
+        }
+        let built = Table::from_fields(fields.clone());
+        prop_assert_eq!(&built, &by_set);
+        let keys: Vec<&Value> = built.iter().map(|(k, _)| k).collect();
+        prop_assert!(keys.windows(2).all(|w| w[0].key_cmp(w[1]).is_lt()));
+
+        // The same values under the six names in key order (the encoders' case, a path of its
+        // own): nil fields are left out.
+        let mut names = FIELD_NAMES;
+        names.sort_unstable();
+        let in_order: [(&str, Value); 6] =
+            core::array::from_fn(|i| (names[i], fields[i].1.clone()));
+        let mut by_set = Table::new();
+        for (name, v) in in_order.clone() {
+            by_set.set(name, v);
+        }
+        prop_assert_eq!(Table::from_fields(in_order), by_set);
+    }
+}

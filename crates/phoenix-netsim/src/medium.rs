@@ -409,6 +409,34 @@ impl Medium {
         reply_channel: u16,
         message: &Value,
     ) -> Result<(), ModemError> {
+        self.transmit_with(now, from, channel, reply_channel, || message.clone())
+    }
+
+    /// [`Medium::transmit`] of a message the caller gives up: the medium keeps it instead of a
+    /// copy, which spares a reference count round trip per transmit.
+    pub fn transmit_owned(
+        &mut self,
+        now: Instant,
+        from: ModemId,
+        channel: u16,
+        reply_channel: u16,
+        message: Value,
+    ) -> Result<(), ModemError> {
+        let mut message = Some(message);
+        self.transmit_with(now, from, channel, reply_channel, || {
+            message.take().unwrap_or_default()
+        })
+    }
+
+    /// The transmit; `message` is called once, when the first copy is queued.
+    fn transmit_with(
+        &mut self,
+        now: Instant,
+        from: ModemId,
+        channel: u16,
+        reply_channel: u16,
+        mut message: impl FnMut() -> Value,
+    ) -> Result<(), ModemError> {
         let sender = self.modems.get(from.0).ok_or(ModemError::NoSuchModem)?;
         if !sender.attached {
             return Ok(());
@@ -467,7 +495,7 @@ impl Medium {
                 Some(p) => p,
                 None => {
                     let p = Payload {
-                        message: message.clone(),
+                        message: message(),
                         channel,
                         reply_channel,
                         at: fifo_at,

@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use modem_value::{Duration, Instant, SplitMix64, Table, Value};
 use rednet_codec::{Completion, Delivered, Endpoint, ModemId as RnModem, ModemOp, Repeater};
 use syscall_api::io::{ConnectFailure, Device, ListenerId, TcpRequest};
-use syscall_api::{Computer, ComputerConfig, NetworkStack, Output, SyscallError, TcpEvent, TcpId};
+use syscall_api::{
+    Computer, ComputerConfig, Event, NetworkStack, Output, SyscallError, TcpEvent, TcpId,
+};
 
 use crate::medium::{Due, Medium, ModemId, ModemKind};
 
@@ -249,6 +251,10 @@ pub struct World {
     tcp_queue: VecDeque<(NodeId, TcpId, TcpEvent)>,
     /// Highest PSP sequence sent per (node, channel, reply channel), for retransmission counts.
     psp_seq: BTreeMap<(NodeId, u16, u16), f64>,
+    /// The params of the last `handle_data_ready` logged, with its handle id: a connection
+    /// raises one per segment, all alike, and tables are immutable values, so the log shares
+    /// one table between them instead of building one per segment.
+    ready_params: Option<(u64, Value)>,
 }
 
 impl World {
@@ -273,6 +279,7 @@ impl World {
             pipes: BTreeMap::new(),
             tcp_queue: VecDeque::new(),
             psp_seq: BTreeMap::new(),
+            ready_params: None,
         }
     }
 
@@ -757,7 +764,7 @@ impl World {
                 }
                 let _ = self
                     .medium
-                    .transmit(self.now, m, channel, reply_channel, &message);
+                    .transmit_owned(self.now, m, channel, reply_channel, message);
             }
             Output::OpenChannel { device, channel } => {
                 if let Some(m) = self.modem(node, device.as_str()) {
@@ -771,7 +778,20 @@ impl World {
                 }
             }
             Output::Event { pid, event } => {
-                let (name, params) = event.into_lua();
+                let (name, params) = match event {
+                    Event::HandleDataReady { id } => {
+                        let params = match &self.ready_params {
+                            Some((last, p)) if *last == id.0 => p.clone(),
+                            _ => {
+                                let p = event.params();
+                                self.ready_params = Some((id.0, p.clone()));
+                                p
+                            }
+                        };
+                        (event.name(), params)
+                    }
+                    other => other.into_lua(),
+                };
                 self.stats.events += 1;
                 self.events.push(EventRecord {
                     at: self.now,
@@ -795,11 +815,25 @@ impl World {
     }
 
     fn count_psp(&mut self, node: NodeId, channel: u16, reply: u16, frame: &Value) {
-        let seg = frame.get("payload").get("payload");
-        if seg.get("type").as_str().is_none_or(|t| t != "socket") {
+        let Some(seg) = frame.get("payload").get("payload").as_table() else {
+            return;
+        };
+        // Every transmit passes here: one pass over the segment's fields.
+        let (mut ty, mut seq, mut data) = (&Value::Nil, &Value::Nil, &Value::Nil);
+        for (k, v) in seg.iter() {
+            if let Value::Str(k) = k {
+                match k.as_bytes() {
+                    b"type" => ty = v,
+                    b"sequence" => seq = v,
+                    b"payload" => data = v,
+                    _ => {}
+                }
+            }
+        }
+        if ty.as_str().is_none_or(|t| t != "socket") {
             return;
         }
-        let Some(seq) = seg.get("sequence").as_num() else {
+        let Some(seq) = seq.as_num() else {
             return;
         };
         let key = (node, channel, reply);
@@ -807,7 +841,7 @@ impl World {
             Some(&max) if seq <= max => self.stats.psp_retransmissions += 1,
             _ => {
                 self.psp_seq.insert(key, seq);
-                if let Some(p) = seg.get("payload").as_str() {
+                if let Some(p) = data.as_str() {
                     self.stats.psp_payload_bytes += p.len() as u64;
                 }
             }

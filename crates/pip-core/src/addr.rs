@@ -103,8 +103,8 @@ pub fn format_ip(ip: Ipv4Addr) -> String {
 
 /// [`format_ip`] as a wire string value.
 pub fn ip_value(ip: Ipv4Addr) -> Value {
-    // Every PIP packet carries two addresses: formatting on the stack and copying once into the
-    // string keeps this to one allocation and out of `core::fmt`.
+    // Every PIP packet carries two addresses: formatted on the stack, out of `core::fmt`, into
+    // a string short enough to be kept inline (no allocation).
     let mut buf = [0u8; 15];
     let n = dotted(ip, &mut buf);
     Value::Str(LuaStr::from(&buf[..n]))

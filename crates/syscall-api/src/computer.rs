@@ -397,14 +397,16 @@ impl Computer {
         progress |= self.drain_pip_transmits();
         while let Some(d) = self.pip.poll_delivery() {
             progress = true;
+            // The delivery is consumed: its device and payload move on without a copy.
+            let channel = d.channel;
             let ctx = SegmentContext {
-                interface: d.device.clone(),
-                channel: d.channel,
+                interface: d.device,
+                channel,
                 reply_channel: d.reply_channel,
                 source_ip: d.source_ip,
                 local_ip: d.local_ip,
             };
-            let payload = Value::Table(d.packet.payload.clone());
+            let payload = Value::Table(d.packet.payload);
             match payload.get("type").as_str().map(|s| s.as_bytes()) {
                 Some(b"socket") => {
                     let _ = self
@@ -414,7 +416,7 @@ impl Computer {
                 Some(b"datagram") => {
                     let owner = self
                         .pdp_listeners
-                        .get(&d.channel)
+                        .get(&channel)
                         .and_then(|l| self.handles.owner(*l));
                     let handles = &mut self.handles;
                     // A pseudo-handle needs an id from the one counter, owned by the listener's
@@ -484,11 +486,15 @@ impl Computer {
             let syn_of = self.syn_wait.remove(&key);
             let options = SendOptions {
                 notify: syn_of.is_some(),
-                device: self
-                    .psp
-                    .handle_at(t.in_port, t.dst_ip, t.out_port)
-                    .and_then(|id| self.conn_device.get(&id))
-                    .cloned(),
+                // Most connections are bound to no device: skip the demux lookup then.
+                device: if self.conn_device.is_empty() {
+                    None
+                } else {
+                    self.psp
+                        .handle_at(t.in_port, t.dst_ip, t.out_port)
+                        .and_then(|id| self.conn_device.get(&id))
+                        .cloned()
+                },
                 ..SendOptions::default()
             };
             let Value::Table(payload) = t.payload else {
@@ -696,9 +702,12 @@ impl NetworkStack for Computer {
                 return;
             }
         }
-        let raw = self
-            .device(device)
-            .and_then(|d| self.raw.get(&(d, channel)));
+        let raw = if self.raw.is_empty() {
+            None
+        } else {
+            self.device(device)
+                .and_then(|d| self.raw.get(&(d, channel)))
+        };
         if let Some(pids) = raw {
             let pids: Vec<Pid> = pids.iter().copied().collect();
             let event = Event::ModemMessage {

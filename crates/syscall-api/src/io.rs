@@ -134,29 +134,20 @@ impl Event {
     /// The event's parameter table as a program receives it.
     pub fn params(&self) -> Value {
         match self {
-            Event::HandleStatusChange { id, status, error } => {
-                let mut t = Table::with_capacity(3);
-                t.set("id", Value::from(*id));
-                t.set("status", Value::from_static(status.as_str()));
-                if let Some(e) = error {
-                    t.set("error", Value::from(e.as_str()));
-                }
-                Value::Table(t)
-            }
+            Event::HandleStatusChange { id, status, error } => Value::Table(Table::from_fields([
+                ("error", error.as_deref().map_or(Value::Nil, Value::from)),
+                ("id", Value::from(*id)),
+                ("status", Value::from_static(status.as_str())),
+            ])),
+            // One per received segment on a busy connection: built in one go.
             Event::HandleDataReady { id } => {
-                let mut t = Table::with_capacity(1);
-                t.set("id", Value::from(*id));
-                Value::Table(t)
+                Value::Table(Table::from_fields([("id", Value::from(*id))]))
             }
-            Event::NetworkRequest { uri, ip, handle } => {
-                let mut t = Table::with_capacity(3);
-                t.set("uri", Value::from(uri.as_str()));
-                if let Some(ip) = ip {
-                    t.set("ip", Value::from(ip.as_str()));
-                }
-                t.set("handle", Value::from(*handle));
-                Value::Table(t)
-            }
+            Event::NetworkRequest { uri, ip, handle } => Value::Table(Table::from_fields([
+                ("handle", Value::from(*handle)),
+                ("ip", ip.as_deref().map_or(Value::Nil, Value::from)),
+                ("uri", Value::from(uri.as_str())),
+            ])),
             Event::NetworkEvent(e) => e.to_value(),
             Event::ModemMessage {
                 device,

@@ -217,6 +217,9 @@ pub struct PipStack<R> {
     /// The last PLP frame sent and its destination, shared with that transmit (see
     /// `link_frame`).
     link_template: Option<(Option<ComputerId>, Table)>,
+    /// The last source (0) and destination (1) address written into a new packet, with its
+    /// dotted text (see `ip_text`).
+    ip_text: [(Ipv4Addr, Value); 2],
 }
 
 fn push_bounded<T>(q: &mut VecDeque<T>, item: T, stats: &mut Stats) {
@@ -251,6 +254,9 @@ impl<R: RandomSource> PipStack<R> {
             now: Instant::ZERO,
             stats: Stats::default(),
             link_template: None,
+            ip_text: core::array::from_fn(|_| {
+                (Ipv4Addr::UNSPECIFIED, ip_value(Ipv4Addr::UNSPECIFIED))
+            }),
         };
         if config.loopback {
             let dev = Device::new(LOOPBACK_DEVICE);

@@ -4,10 +4,12 @@ use core::net::Ipv4Addr;
 
 use modem_value::{Instant, RandomSource, Table, Value, WireMessage};
 
+use super::send::Outgoing;
 use super::{push_bounded, Delivery, IpConfig, NetEvent, Origin, PipStack};
 use crate::arp::Learned;
+use crate::wire::link::borrow_fields;
 use crate::wire::{
-    scan_link, ArpMessage, ArpReply, ComputerId, ControlMessage, LinkFrame, MessageType, PipPacket,
+    scan_link, ArpMessage, ArpReply, ComputerId, ControlMessage, MessageType, PipPacket,
 };
 
 impl<R: RandomSource> PipStack<R> {
@@ -106,8 +108,8 @@ impl<R: RandomSource> PipStack<R> {
             b"link" if matches!(destination, Value::Num(d) if *d != f64::from(self.id)) => {
                 self.stats.drop_not_for_us += 1;
             }
-            b"link" => match LinkFrame::from_fields(source, destination, payload) {
-                Ok(frame) => self.receive_link(idx, channel, reply, frame),
+            b"link" => match borrow_fields(source, destination, payload) {
+                Ok((src, dst, raw)) => self.receive_link(idx, channel, reply, src, dst, raw),
                 Err(_) => self.stats.drop_malformed += 1,
             },
             b"arp" => self.receive_arp(idx, cfg, msg),
@@ -115,14 +117,22 @@ impl<R: RandomSource> PipStack<R> {
         }
     }
 
-    fn receive_link(&mut self, idx: usize, channel: u16, reply: u16, frame: LinkFrame) {
-        if frame.destination.is_some_and(|d| d != self.id) {
+    /// A PLP frame from computer `frame_source` to `frame_dest`; `raw` is its packet table,
+    /// borrowed from the frame (copied only where a layer keeps the whole packet).
+    fn receive_link(
+        &mut self,
+        idx: usize,
+        channel: u16,
+        reply: u16,
+        frame_source: ComputerId,
+        frame_dest: Option<ComputerId>,
+        raw: &Table,
+    ) {
+        if frame_dest.is_some_and(|d| d != self.id) {
             self.stats.drop_not_for_us += 1;
             return;
         }
-        let raw = frame.payload;
-        let raw_value = Value::Table(raw.clone());
-        let packet = match PipPacket::decode(&raw_value) {
+        let packet = match PipPacket::decode_table(raw) {
             Ok(p) => p,
             Err(e) => {
                 // Not a PIP packet at all vs. a broken one.
@@ -147,8 +157,8 @@ impl<R: RandomSource> PipStack<R> {
         if !local {
             // Link broadcasts reach every router on the segment; forwarding them would
             // duplicate the packet, so only frames addressed to us are forwarded.
-            if self.forwarding && frame.destination.is_some() && !self.ifaces[idx].loopback {
-                self.forward(raw, packet, channel, reply);
+            if self.forwarding && frame_dest.is_some() && !self.ifaces[idx].loopback {
+                self.forward(raw.clone(), packet, channel, reply);
             } else {
                 self.stats.drop_foreign += 1;
                 if self.netevent {
@@ -157,7 +167,7 @@ impl<R: RandomSource> PipStack<R> {
                         &mut self.out_event,
                         NetEvent::Foreign {
                             device,
-                            packet: raw_value,
+                            packet: Value::Table(raw.clone()),
                         },
                         &mut self.stats,
                     );
@@ -169,11 +179,11 @@ impl<R: RandomSource> PipStack<R> {
             let learned =
                 self.ifaces[idx]
                     .arp
-                    .learn_if_absent(packet.source, frame.source, self.now);
-            self.after_learning(idx, packet.source, frame.source, learned);
+                    .learn_if_absent(packet.source, frame_source, self.now);
+            self.after_learning(idx, packet.source, frame_source, learned);
         }
         match packet.payload_type() {
-            Some(b"control") => self.receive_control(raw, packet),
+            Some(b"control") => self.receive_control(raw.clone(), packet),
             Some(b"socket") | Some(b"datagram") => {
                 self.stats.delivered += 1;
                 let delivery = Delivery {
@@ -182,7 +192,7 @@ impl<R: RandomSource> PipStack<R> {
                     reply_channel: reply,
                     source_ip: packet.source,
                     local_ip: packet.destination,
-                    source_id: frame.source,
+                    source_id: frame_source,
                     packet,
                 };
                 push_bounded(&mut self.out_delivery, delivery, &mut self.stats);
@@ -300,15 +310,14 @@ impl<R: RandomSource> PipStack<R> {
             None => raw,
         };
         out.set("hopsLeft", Value::Num(f64::from(packet.hops_left - 1)));
-        let route = self.routes.lookup(packet.destination).cloned();
+        let route = self.hop_of(self.routes.lookup(packet.destination));
         self.dispatch(
             route,
-            out,
+            Outgoing::Forwarded(out),
             packet.destination,
             channel,
             reply,
             Origin::Forwarded,
-            false,
         );
     }
 }

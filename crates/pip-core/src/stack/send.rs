@@ -13,20 +13,43 @@ use super::{
 use crate::addr::ip_value;
 use crate::route::{Route, RouteAction};
 use crate::stack::NetEvent;
-use crate::wire::internet::DEFAULT_HOPS;
+use crate::wire::internet::{encode_packet, DEFAULT_HOPS};
 use crate::wire::link::encode_link;
-use crate::wire::{ArpMessage, ArpRequest, ControlMessage, MessageId, MessageType, TYPE_INTERNET};
+use crate::wire::{ArpMessage, ArpRequest, ControlMessage, MessageId, MessageType};
 use crate::{ComputerId, Device};
 
-/// A PIP packet table without `source` (set once the outgoing interface is known).
-fn new_packet(dst: Ipv4Addr, hops: u32, id: MessageId, payload: Table) -> Table {
-    let mut t = crate::wire::envelope(7);
-    t.set("destination", ip_value(dst));
-    t.set("hopsLeft", Value::Num(f64::from(hops)));
-    t.set("messageID", id.to_value());
-    t.set("payload", Value::Table(payload));
-    t.set("type", Value::from_static(TYPE_INTERNET));
-    t
+/// The parts of a route that sending uses.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RouteHop {
+    action: RouteAction,
+    gateway: Option<Ipv4Addr>,
+    /// The index of the route's interface, if it names one that exists.
+    iface: Option<usize>,
+}
+
+/// A packet on its way out.
+pub(super) enum Outgoing {
+    /// A packet of this computer, built once the outgoing interface gives it its `source` (or
+    /// without one if it fails before that).
+    New {
+        dst: Ipv4Addr,
+        hops: u32,
+        id: Value,
+        payload: Table,
+    },
+    /// A packet passing through: sent as it is.
+    Forwarded(Table),
+}
+
+impl Outgoing {
+    fn new(dst: Ipv4Addr, hops: u32, id: MessageId, payload: Table) -> Outgoing {
+        Outgoing::New {
+            dst,
+            hops,
+            id: id.into_value(),
+            payload,
+        }
+    }
 }
 
 /// Whether a packet carries an MCP `unreachable` or `timeout` (never answered with another
@@ -61,13 +84,14 @@ impl<R: RandomSource> PipStack<R> {
         let id = SendId(self.next_send);
         self.next_send += 1;
         let mid = MessageId::random(&mut self.rng);
-        let packet = new_packet(dst, options.hops, mid, payload);
+        let packet = Outgoing::new(dst, options.hops, mid, payload);
         let route = match &options.device {
-            None => self.routes.lookup(dst).cloned(),
-            Some(d) => self.routes.lookup_on_device(dst, d).cloned(),
+            None => self.routes.lookup(dst),
+            Some(d) => self.routes.lookup_on_device(dst, d),
         };
+        let route = self.hop_of(route);
         let origin = Origin::Local(options.notify.then_some(id));
-        self.dispatch(route, packet, dst, out_port, in_port, origin, true);
+        self.dispatch(route, packet, dst, out_port, in_port, origin);
         self.run_loopback();
         id
     }
@@ -121,32 +145,71 @@ impl<R: RandomSource> PipStack<R> {
             return;
         };
         let mid = MessageId::random(&mut self.rng);
-        let packet = new_packet(dst, DEFAULT_HOPS, mid, body);
-        let route = self.routes.lookup(dst).cloned();
-        self.dispatch(route, packet, dst, 0, 0, Origin::Local(None), true);
+        let packet = Outgoing::new(dst, DEFAULT_HOPS, mid, body);
+        let route = self.hop_of(self.routes.lookup(dst));
+        self.dispatch(route, packet, dst, 0, 0, Origin::Local(None));
     }
 
-    /// Carries out the route's action for `packet`. `stamp_source` sets the
-    /// packet's `source` to the outgoing interface address (own packets; routers keep it).
-    #[allow(clippy::too_many_arguments)]
+    /// The table of an outgoing packet: a new one gets `source` (when given) and its
+    /// addresses as text; a forwarded one is sent as it is.
+    fn packet_table(&mut self, packet: Outgoing, source: Option<Ipv4Addr>) -> Table {
+        match packet {
+            Outgoing::New {
+                dst,
+                hops,
+                id,
+                payload,
+            } => {
+                let dst = self.ip_text(1, dst);
+                let source = source.map_or(Value::Nil, |s| self.ip_text(0, s));
+                encode_packet(dst, hops, id, payload, source)
+            }
+            Outgoing::Forwarded(t) => t,
+        }
+    }
+
+    /// `ip` as a dotted string value, from slot `slot` of the cache of the last source (0)
+    /// and destination (1) written: a computer mostly sends from one address to a few peers.
+    fn ip_text(&mut self, slot: usize, ip: Ipv4Addr) -> Value {
+        match self.ip_text.get_mut(slot) {
+            Some((last, text)) if *last == ip => text.clone(),
+            Some(entry) => {
+                *entry = (ip, ip_value(ip));
+                entry.1.clone()
+            }
+            None => ip_value(ip),
+        }
+    }
+
+    /// What [`PipStack::dispatch`] needs of a route, with the interface resolved (no clone of
+    /// the route's device name on every packet).
+    pub(super) fn hop_of(&self, route: Option<&Route>) -> Option<RouteHop> {
+        route.map(|r| RouteHop {
+            action: r.action,
+            gateway: r.gateway,
+            iface: r.device.as_ref().and_then(|d| self.iface_of(d)),
+        })
+    }
+
+    /// Carries out the route's action for `packet`. A new packet gets the outgoing interface's
+    /// address as its `source`; a forwarded one keeps its own.
     pub(super) fn dispatch(
         &mut self,
-        route: Option<Route>,
-        mut packet: Table,
+        route: Option<RouteHop>,
+        packet: Outgoing,
         dst: Ipv4Addr,
         out_port: u16,
         in_port: u16,
         origin: Origin,
-        stamp_source: bool,
     ) {
         let Some(route) = route else {
-            return self.fail(origin, packet, "No route to host");
+            return self.fail_outgoing(origin, packet, "No route to host");
         };
         let hop = match route.action {
             RouteAction::Unreachable => {
-                return self.fail(origin, packet, "Destination unreachable")
+                return self.fail_outgoing(origin, packet, "Destination unreachable")
             }
-            RouteAction::Prohibit => return self.fail(origin, packet, "Prohibited"),
+            RouteAction::Prohibit => return self.fail_outgoing(origin, packet, "Prohibited"),
             RouteAction::Blackhole => {
                 match origin {
                     Origin::Local(Some(id)) => self.result(id, SendOutcome::Dropped),
@@ -159,23 +222,21 @@ impl<R: RandomSource> PipStack<R> {
             RouteAction::Local => Some(dst),
             RouteAction::Unicast => match route.gateway {
                 Some(g) => Some(g),
-                None => return self.fail(origin, packet, "No route to host"),
+                None => return self.fail_outgoing(origin, packet, "No route to host"),
             },
         };
-        let iface = route.device.as_ref().and_then(|d| self.iface_of(d));
-        let Some((idx, cfg)) = iface.and_then(|i| {
+        let Some((idx, cfg)) = route.iface.and_then(|i| {
             self.ifaces
                 .get(i)
                 .and_then(|f| f.up_config())
                 .map(|c| (i, c))
         }) else {
-            return self.fail(origin, packet, "Network is down");
+            return self.fail_outgoing(origin, packet, "Network is down");
         };
-        if stamp_source {
-            packet.set("source", ip_value(cfg.ip));
-        }
+        let packet = self.packet_table(packet, Some(cfg.ip));
+        let forwarded = matches!(origin, Origin::Forwarded);
         let Some(hop) = hop else {
-            self.emit_link(idx, None, packet, out_port, in_port);
+            self.emit_link(idx, None, packet, out_port, in_port, forwarded);
             return self.sent(origin, idx, cfg.ip);
         };
         let resolved = if self.ifaces[idx].loopback {
@@ -185,7 +246,7 @@ impl<R: RandomSource> PipStack<R> {
         };
         match resolved {
             Some(id) => {
-                self.emit_link(idx, Some(id), packet, out_port, in_port);
+                self.emit_link(idx, Some(id), packet, out_port, in_port, forwarded);
                 self.sent(origin, idx, cfg.ip);
             }
             None => self.enqueue(
@@ -248,12 +309,18 @@ impl<R: RandomSource> PipStack<R> {
         for q in p.queue {
             match own_ip {
                 Some(ip) => {
-                    self.emit_link(idx, Some(id), q.packet, q.out_port, q.in_port);
+                    let forwarded = matches!(q.origin, Origin::Forwarded);
+                    self.emit_link(idx, Some(id), q.packet, q.out_port, q.in_port, forwarded);
                     self.sent(q.origin, idx, ip);
                 }
                 None => self.fail_queued(q, "Network is down"),
             }
         }
+    }
+
+    fn fail_outgoing(&mut self, origin: Origin, packet: Outgoing, error: &'static str) {
+        let packet = self.packet_table(packet, None);
+        self.fail(origin, packet, error);
     }
 
     pub(super) fn fail_queued(&mut self, q: Queued, error: &'static str) {
@@ -325,8 +392,13 @@ impl<R: RandomSource> PipStack<R> {
         packet: Table,
         out_port: u16,
         in_port: u16,
+        forwarded: bool,
     ) {
-        let frame = self.link_frame(dest, packet);
+        let frame = if forwarded {
+            self.forwarded_frame(dest, packet)
+        } else {
+            encode_link(self.id, dest, Value::Table(packet))
+        };
         if dest == Some(self.id) {
             if self.loopback.len() < MAX_LOOPBACK_QUEUE {
                 self.loopback.push_back(LoopFrame {
@@ -353,12 +425,17 @@ impl<R: RandomSource> PipStack<R> {
         );
     }
 
-    /// A PLP frame around `packet`. The last frame sent is kept with its destination: once
-    /// its transmit has been consumed the kept handle is the only one, so the next frame to the
-    /// same destination is that table with `payload` replaced in place (no allocation, one key
-    /// search). While the previous transmit is still held elsewhere, copy on write makes a new
-    /// frame, and the held one never changes.
-    fn link_frame(&mut self, dest: Option<ComputerId>, packet: Table) -> Value {
+    /// A PLP frame around a forwarded `packet`. The last forwarded frame is kept with its
+    /// destination: once its transmit has been consumed the kept handle is the only one, so the
+    /// next frame to the same destination is that table with `payload` replaced in place (no
+    /// allocation, one key search), and [`PipStack::spent_packet`] lends its packet table to
+    /// the next forwarded packet. While the previous transmit is still held elsewhere, copy on
+    /// write makes a new frame, and the held one never changes.
+    ///
+    /// A computer's own packets get a fresh frame instead: a sender's frames are usually still
+    /// in flight when the next is made (a window of segments), so keeping one would only add
+    /// reference counting to every frame.
+    fn forwarded_frame(&mut self, dest: Option<ComputerId>, packet: Table) -> Value {
         let mut frame = match self.link_template.take() {
             Some((d, t)) if d == dest => t,
             _ => match encode_link(self.id, dest, Value::Bool(false)) {

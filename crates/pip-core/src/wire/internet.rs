@@ -5,7 +5,7 @@ use core::net::Ipv4Addr;
 
 use modem_value::{DecodeError, LuaStr, RandomSource, Table, Value, WireMessage};
 
-use super::{check_scanned_envelope, envelope, ip_from, scan_pip};
+use super::{check_scanned_envelope, ip_from, scan_pip};
 use crate::addr::ip_value;
 
 /// Default `hopsLeft` of a new packet.
@@ -31,6 +31,14 @@ impl MessageId {
         let mut b = [0u8; MESSAGE_ID_LEN];
         rng.fill_bytes(&mut b);
         MessageId::Str(LuaStr::from(&b[..]))
+    }
+
+    /// The wire value, consuming the ID (no reference count to touch).
+    pub fn into_value(self) -> Value {
+        match self {
+            MessageId::Num(n) => Value::Num(n),
+            MessageId::Str(s) => Value::Str(s),
+        }
     }
 
     /// The wire value.
@@ -130,9 +138,9 @@ pub(crate) fn hops_from(v: &Value) -> Result<u32, DecodeError> {
     }
 }
 
-impl WireMessage for PipPacket {
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
-        let t = value.expect_table("(value)")?;
+impl PipPacket {
+    /// [`WireMessage::decode`] of a value already known to be a table.
+    pub(crate) fn decode_table(t: &Table) -> Result<Self, DecodeError> {
         let [phoenix, ty, source, destination, message_id, hops, payload] = scan_pip(t);
         check_scanned_envelope(phoenix, ty, super::TYPE_INTERNET)?;
         Ok(PipPacket {
@@ -143,17 +151,42 @@ impl WireMessage for PipPacket {
             payload: payload.expect_table("payload")?.clone(),
         })
     }
+}
+
+impl WireMessage for PipPacket {
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        PipPacket::decode_table(value.expect_table("(value)")?)
+    }
 
     fn encode(&self) -> Value {
-        let mut t = envelope(7);
-        t.set("destination", ip_value(self.destination));
-        t.set("hopsLeft", Value::Num(f64::from(self.hops_left)));
-        t.set("messageID", self.message_id.to_value());
-        t.set("payload", Value::Table(self.payload.clone()));
-        t.set("source", ip_value(self.source));
-        t.set("type", Value::from_static(super::TYPE_INTERNET));
-        Value::Table(t)
+        Value::Table(encode_packet(
+            ip_value(self.destination),
+            self.hops_left,
+            self.message_id.to_value(),
+            self.payload.clone(),
+            ip_value(self.source),
+        ))
     }
+}
+
+/// A PIP packet table from its field values (addresses as dotted text); without `source` when
+/// it is nil (a packet that failed before an outgoing interface gave it one).
+pub(crate) fn encode_packet(
+    destination: Value,
+    hops_left: u32,
+    message_id: Value,
+    payload: Table,
+    source: Value,
+) -> Table {
+    Table::from_fields([
+        ("PhoenixNetworking", Value::Bool(true)),
+        ("destination", destination),
+        ("hopsLeft", Value::Num(f64::from(hops_left))),
+        ("messageID", message_id),
+        ("payload", Value::Table(payload)),
+        ("source", source),
+        ("type", Value::from_static(super::TYPE_INTERNET)),
+    ])
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use modem_value::{DecodeError, Table, Value, WireMessage};
 
-use super::{check_scanned_envelope, envelope, id_from, opt_id, scan_link, ComputerId};
+use super::{check_scanned_envelope, id_from, opt_id, scan_link, ComputerId};
 
 /// A Phoenix Link Protocol frame: the top-level modem message carrying a PIP packet.
 ///
@@ -26,12 +26,28 @@ impl LinkFrame {
         destination: &Value,
         payload: &Value,
     ) -> Result<LinkFrame, DecodeError> {
+        let (source, destination, payload) = borrow_fields(source, destination, payload)?;
         Ok(LinkFrame {
-            source: id_from(source, "source")?,
-            destination: opt_id(destination, "destination")?,
-            payload: payload.expect_table("payload")?.clone(),
+            source,
+            destination,
+            payload: payload.clone(),
         })
     }
+}
+
+/// Checks already scanned PLP fields and reads them, the payload table borrowed from the frame:
+/// `(source, destination, payload)`, in the same order and with the same errors as
+/// [`LinkFrame::from_fields`].
+pub(crate) fn borrow_fields<'a>(
+    source: &Value,
+    destination: &Value,
+    payload: &'a Value,
+) -> Result<(ComputerId, Option<ComputerId>, &'a Table), DecodeError> {
+    Ok((
+        id_from(source, "source")?,
+        opt_id(destination, "destination")?,
+        payload.expect_table("payload")?,
+    ))
 }
 
 impl WireMessage for LinkFrame {
@@ -53,14 +69,16 @@ impl WireMessage for LinkFrame {
 
 /// Builds a PLP frame around an already encoded payload value (no copy of the payload).
 pub fn encode_link(source: ComputerId, destination: Option<ComputerId>, payload: Value) -> Value {
-    let mut t = envelope(5);
-    if let Some(d) = destination {
-        t.set("destination", Value::Num(f64::from(d)));
-    }
-    t.set("payload", payload);
-    t.set("source", Value::Num(f64::from(source)));
-    t.set("type", Value::from_static(super::TYPE_LINK));
-    Value::Table(t)
+    Value::Table(Table::from_fields([
+        ("PhoenixNetworking", Value::Bool(true)),
+        (
+            "destination",
+            destination.map_or(Value::Nil, |d| Value::Num(f64::from(d))),
+        ),
+        ("payload", payload),
+        ("source", Value::Num(f64::from(source))),
+        ("type", Value::from_static(super::TYPE_LINK)),
+    ]))
 }
 
 #[cfg(test)]
