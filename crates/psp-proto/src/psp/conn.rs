@@ -774,9 +774,13 @@ impl<I: Clone> Conn<I> {
                     if self.state == State::TimeWait && seg.fin {
                         self.deadline = Some(now + TIME_WAIT);
                     }
-                    // Re-ACK with the last in-order sequence, coalesced: every
-                    // duplicate of one retransmission round shares one ACK.
-                    self.ack_due = Some(now);
+                    if self.sack {
+                        self.on_old_with_sack(now, seg, out);
+                    } else {
+                        // Re-ACK with the last in-order sequence, coalesced: every
+                        // duplicate of one retransmission round shares one ACK.
+                        self.ack_due = Some(now);
+                    }
                 }
             }
             return;
@@ -941,6 +945,31 @@ impl<I: Clone> Conn<I> {
             }
         }
         // New window room (acks) is used after the data step, so sends carry the latest ack.
+        self.flush(now, out);
+    }
+
+    /// Selective acknowledgements: a copy of a message we already delivered. The peer re-sends
+    /// ACK-only messages too (every sequence must arrive), so such copies are common, and each
+    /// carries an acknowledgement and a report as fresh as any: take them in. Re-acknowledge
+    /// only a copy that carried payload or FIN; answering an ACK-only with a new ACK-only would
+    /// feed a chain of messages that each need delivering.
+    fn on_old_with_sack(&mut self, now: Instant, seg: &Segment, out: &mut Outputs<I>) {
+        if matches!(
+            self.state,
+            State::Connected | State::FinWait | State::Closing | State::CloseWait
+        ) {
+            if let Some(ack) = seg.acknowledgement {
+                let ack_cum = if Some(seg.sequence) == self.hs_ack_seq {
+                    ack.saturating_sub(1)
+                } else {
+                    ack
+                };
+                self.cumulative_ack(now, ack_cum, seg.sack.as_ref(), out);
+            }
+        }
+        if seg.payload.is_some() || seg.fin {
+            self.ack_now(now);
+        }
         self.flush(now, out);
     }
 
