@@ -57,6 +57,7 @@ impl LuaStr {
     }
 
     /// The bytes.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Static(b) => b,

@@ -9,7 +9,7 @@ use phoenix_netsim::{
     LinkModel, Medium, MediumStats, ModemKind, NodeId, Position, World, WorldStats,
 };
 use rednet_codec::Delivered;
-use syscall_api::{ComputerConfig, NetworkStack};
+use syscall_api::{Computer, ComputerConfig, NetworkStack};
 
 use crate::activity::{Activity, Cx, DnsLookup, PspTransfer, RednetChat};
 use crate::lua::{Ending, Files, Limits, LuaHost, ProgramSpec};
@@ -354,8 +354,26 @@ fn build(
             }
             let now = world.now();
             for (node, name, id, ip) in added {
-                world
-                    .computer_mut(node)
+                let index = id - c.first_id;
+                // Validation configures a stand-alone computer for the first and the last member
+                // only (the others differ in their address alone): configuring them all in the
+                // world would deliver every member's collision probe to every other, most of a
+                // large scenario's start-up, twice.
+                let mut alone = None;
+                let computer = if !check_only {
+                    world.computer_mut(node)
+                } else if index == 0 || index + 1 == c.count {
+                    let cfg = ComputerConfig::new(id, &["/top"]);
+                    alone.insert(Computer::new(cfg, &mut SplitMix64::new(u64::from(id))))
+                } else {
+                    b.names.insert(name.clone(), node);
+                    b.ids.insert(name.clone(), id);
+                    b.kinds.insert(name.clone(), NodeKind::Phoenix);
+                    b.ips.insert(name.clone(), ip);
+                    members.push(name);
+                    continue;
+                };
+                computer
                     .syscall(
                         now,
                         0,
@@ -370,8 +388,7 @@ fn build(
                 if let Some(g) = &c.gateway {
                     let route = table! {"source" => "0.0.0.0", "sourceNetmask" => 0,
                     "action" => "unicast", "device" => "/top", "destination" => g.as_str()};
-                    world
-                        .computer_mut(node)
+                    computer
                         .syscall(now, 0, true, "routeadd", &[route])
                         .map_err(|e| bad(format!("{name}: routeadd via {g}: {e}")))?;
                 }
