@@ -406,11 +406,14 @@ fn build(
     Ok(b)
 }
 
-/// Every PSP peer in a simulation is this workspace's, which re-sends ACK-only messages, so the
-/// Skipping a stalled gap (meant for Phoenix 0.0.9 peers' lost ACK-only messages) is off: delivery is exact under any loss.
+/// Every PSP peer in a simulation is this workspace's, which re-sends ACK-only messages, so
+/// skipping a stalled gap (meant for Phoenix 0.0.9 peers' lost ACK-only messages) is off: delivery
+/// is exact under any loss. For the same reason simulated computers agree on selective
+/// acknowledgements (a node can say `psp_selective_ack = false`).
 fn sim_config(id: u32) -> ComputerConfig {
     let mut cfg = ComputerConfig::new(id, &[]);
     cfg.psp.skip_stalled_gaps = false;
+    cfg.psp.selective_ack = true;
     cfg
 }
 

@@ -164,8 +164,10 @@ pub struct NodeSpec {
     /// Router mode.
     #[serde(default)]
     pub router: bool,
-    /// Offer and accept PSP selective acknowledgements (`PspConfig::selective_ack`).
-    #[serde(default)]
+    /// Offer and accept PSP selective acknowledgements (`PspConfig::selective_ack`; default
+    /// true: every PSP peer in a simulation is this workspace's). `false` gives the computer
+    /// the wire behaviour of a default `Computer`.
+    #[serde(default = "default_true")]
     pub psp_selective_ack: bool,
     /// Its modems.
     pub modems: Vec<ModemSpec>,
