@@ -1045,14 +1045,26 @@ impl<I: Clone> Conn<I> {
         let Some(base) = self.rtx.front().map(|s| s.seq) else {
             return;
         };
+        // Clamped in u64 before any index is formed: a peer's range may lie anywhere below 2^53.
+        let held = self.rtx.len() as u64;
         for &(first, last) in b.ranges() {
             let from = first.max(base) - base;
             let Some(to) = last.checked_sub(base) else {
                 continue;
             };
-            let to = (to as usize).min(self.rtx.len().saturating_sub(1));
-            for i in from as usize..=to {
-                let Some(s) = self.rtx.get_mut(i) else { break };
+            if from >= held {
+                continue;
+            }
+            let to = to.min(held - 1);
+            for i in from..=to {
+                // The queue holds consecutive sequences from `base`; the check keeps a report
+                // from ever marking another message than the one it names.
+                let Some(s) = self.rtx.get_mut(i as usize) else {
+                    break;
+                };
+                if s.seq != base + i {
+                    continue;
+                }
                 if !s.sacked {
                     s.sacked = true;
                     let s = s.clone();
