@@ -1,126 +1,27 @@
 //! `phoenix-net host` as a process: malformed lines are answered with errors and the host keeps
 //! going; two hosts joined by a small relay (the test plays the modems) complete a PSP exchange.
 
-use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-
 use modem_value::{table, Value};
 
-struct Host {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    open: BTreeSet<u16>,
-}
+mod common;
 
-impl Host {
-    fn start(id: u32) -> Host {
-        Host::start_with(id, &[])
-    }
+use common::Host;
 
-    fn start_with(id: u32, extra: &[&str]) -> Host {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_phoenix-net"))
-            .args([
-                "host",
-                "--id",
-                &id.to_string(),
-                "--modem",
-                "/top",
-                "--seed",
-                &id.to_string(),
-            ])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("phoenix-net binary");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut h = Host {
-            child,
-            stdin,
-            stdout,
-            open: BTreeSet::new(),
-        };
-        let boot = h.read_until_deadline();
-        assert_eq!(boot[0].get("out"), &Value::from("hello"), "{boot:?}");
-        assert_eq!(boot[0].get("protocol"), &Value::from(1), "{boot:?}");
-        h
-    }
-
-    /// Sends one line and returns every output line up to and including the `deadline`.
-    fn send(&mut self, v: &Value) -> Vec<Value> {
-        writeln!(self.stdin, "{}", v.to_json()).unwrap();
-        self.stdin.flush().unwrap();
-        self.read_until_deadline()
-    }
-
-    fn send_raw(&mut self, line: &str) -> Vec<Value> {
-        writeln!(self.stdin, "{line}").unwrap();
-        self.stdin.flush().unwrap();
-        self.read_until_deadline()
-    }
-
-    fn read_until_deadline(&mut self) -> Vec<Value> {
-        let mut out = Vec::new();
-        loop {
-            let mut line = String::new();
-            assert!(
-                self.stdout.read_line(&mut line).unwrap() > 0,
-                "host ended early"
-            );
-            let v = Value::from_json(line.trim()).expect("host writes JSON");
-            for (kind, open) in [("open", true), ("close", false)] {
-                if v.get("out") == &Value::from(kind) {
-                    let ch = v.get("channel").as_num().unwrap() as u16;
-                    if open {
-                        self.open.insert(ch);
-                    } else {
-                        self.open.remove(&ch);
-                    }
-                }
-            }
-            let done = v.get("out") == &Value::from("deadline");
-            out.push(v);
-            if done {
-                return out;
-            }
-        }
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn call(h: &mut Host, id: u32, pid: u32, name: &str, args: Vec<Value>) -> (Value, Vec<Value>) {
-    let out = h.send(
-        &table! {"op" => "syscall", "id" => id, "pid" => pid, "root" => true,
-        "name" => name, "args" => Value::Table(modem_value::Table::array(args))},
-    );
-    let r = out
-        .iter()
-        .find(|v| v.get("out") == &Value::from("reply"))
-        .cloned()
-        .expect("a reply");
-    (r, out)
-}
-
-fn method(h: &mut Host, pid: u32, handle: f64, m: &str, args: Vec<Value>) -> (Value, Vec<Value>) {
-    let out = h.send(
-        &table! {"op" => "method", "id" => 0, "pid" => pid, "handle" => handle,
-        "method" => m, "args" => Value::Table(modem_value::Table::array(args))},
-    );
-    let r = out
-        .iter()
-        .find(|v| v.get("out") == &Value::from("reply"))
-        .cloned()
-        .expect("a reply");
-    (r, out)
+/// A host of the two-computer tests: `--id N --modem /top --seed N` in the default real-TCP mode.
+fn start(id: u32, extra: &[&str]) -> Host {
+    let id = id.to_string();
+    let mut a = vec![
+        "--id",
+        id.as_str(),
+        "--modem",
+        "/top",
+        "--seed",
+        id.as_str(),
+    ];
+    a.extend_from_slice(extra);
+    let h = Host::start_mode(&a, false);
+    assert_eq!(h.boot[0].get("protocol"), &Value::from(1), "{:?}", h.boot);
+    h
 }
 
 /// Plays the modems: every transmit of one host reaches the other if it has the channel open.
@@ -151,7 +52,7 @@ fn relay_logged(
                 sent.push((from, v.get("message").clone()));
                 let to = 1 - from;
                 let ch = v.get("channel").as_num().unwrap() as u16;
-                if hosts[to].open.contains(&ch) {
+                if hosts[to].open.contains(&("/top".to_string(), ch)) {
                     let line = table! {"op" => "modem", "device" => "/top", "channel" => ch,
                     "replyChannel" => v.get("replyChannel").clone(), "message" => v.get("message").clone(),
                     "distance" => 4};
@@ -167,7 +68,7 @@ fn relay_logged(
 
 #[test]
 fn malformed_lines_are_answered_and_the_host_keeps_going() {
-    let mut h = Host::start(1);
+    let mut h = start(1, &[]);
     for bad in [
         "nonsense",
         "[1,2]",
@@ -177,12 +78,12 @@ fn malformed_lines_are_answered_and_the_host_keeps_going() {
         let out = h.send_raw(bad);
         assert_eq!(out[0].get("out"), &Value::from("error"), "{bad}: {out:?}");
     }
-    let (r, _) = call(&mut h, 9, 1, "ipconfig", vec![Value::from("/nope")]);
+    let (r, _) = h.call_with_id(9, "ipconfig", vec![Value::from("/nope")]);
     assert_eq!(
         r,
         table! {"out" => "reply", "id" => 9, "ok" => false, "error" => "No such device"}
     );
-    let (r, _) = call(&mut h, 10, 1, "ipconfig", vec![Value::from("/lo")]);
+    let (r, _) = h.call_with_id(10, "ipconfig", vec![Value::from("/lo")]);
     assert_eq!(
         r.get("result"),
         &Value::Table(modem_value::Table::array([
@@ -193,12 +94,10 @@ fn malformed_lines_are_answered_and_the_host_keeps_going() {
 
 #[test]
 fn two_hosts_joined_by_a_relay_complete_a_psp_exchange() {
-    let mut hosts = [Host::start(1), Host::start(2)];
+    let mut hosts = [start(1, &[]), start(2, &[])];
     let mut pending = Vec::new();
     for (i, ip) in [(0, "10.0.0.1"), (1, "10.0.0.2")] {
-        let (r, out) = call(
-            &mut hosts[i],
-            1,
+        let (r, out) = hosts[i].call_with_id(
             1,
             "ipconfig",
             vec![Value::from("/top"), table! {"ip" => ip, "netmask" => 24}],
@@ -207,22 +106,10 @@ fn two_hosts_joined_by_a_relay_complete_a_psp_exchange() {
         pending.extend(out.into_iter().map(|o| (i, o)));
     }
     relay(&mut hosts, pending);
-    let (r, out) = call(
-        &mut hosts[1],
-        2,
-        1,
-        "listen",
-        vec![Value::from("psp://0.0.0.0:21")],
-    );
+    let (r, out) = hosts[1].call_with_id(2, "listen", vec![Value::from("psp://0.0.0.0:21")]);
     assert_eq!(r.get("ok"), &Value::Bool(true), "{r:?}");
     relay(&mut hosts, out.into_iter().map(|o| (1, o)).collect());
-    let (r, out) = call(
-        &mut hosts[0],
-        3,
-        1,
-        "connect",
-        vec![Value::from("psp://10.0.0.2:21")],
-    );
+    let (r, out) = hosts[0].call_with_id(3, "connect", vec![Value::from("psp://10.0.0.2:21")]);
     let handle = r
         .get("result")
         .get_key(&Value::from(1))
@@ -240,16 +127,14 @@ fn two_hosts_joined_by_a_relay_complete_a_psp_exchange() {
         .find(|(h, e)| *h == 1 && e.get("name") == &Value::from("network_request"))
         .map(|(_, e)| e.get("params").get("handle").as_num().unwrap())
         .expect("network_request on the server");
-    let (r, out) = method(
-        &mut hosts[0],
-        1,
-        handle,
+    let (r, out) = hosts[0].method(
+        &Value::from(handle),
         "write",
         vec![Value::from("hello over stdio")],
     );
     assert_eq!(r.get("ok"), &Value::Bool(true));
     relay(&mut hosts, out.into_iter().map(|o| (0, o)).collect());
-    let (r, _) = method(&mut hosts[1], 1, server, "read", vec![Value::from("*a")]);
+    let (r, _) = hosts[1].method(&Value::from(server), "read", vec![Value::from("*a")]);
     assert_eq!(
         r.get("result"),
         &Value::Table(modem_value::Table::array([Value::from("hello over stdio")]))
@@ -262,12 +147,10 @@ fn two_hosts_joined_by_a_relay_complete_a_psp_exchange() {
 fn psp_selective_ack_flag_offers_and_answers_in_the_handshake() {
     for flag in [true, false] {
         let extra: &[&str] = if flag { &["--psp-selective-ack"] } else { &[] };
-        let mut hosts = [Host::start_with(1, extra), Host::start_with(2, extra)];
+        let mut hosts = [start(1, extra), start(2, extra)];
         let mut pending = Vec::new();
         for (i, ip) in [(0, "10.0.0.1"), (1, "10.0.0.2")] {
-            let (_, out) = call(
-                &mut hosts[i],
-                1,
+            let (_, out) = hosts[i].call_with_id(
                 1,
                 "ipconfig",
                 vec![Value::from("/top"), table! {"ip" => ip, "netmask" => 24}],
@@ -275,21 +158,9 @@ fn psp_selective_ack_flag_offers_and_answers_in_the_handshake() {
             pending.extend(out.into_iter().map(|o| (i, o)));
         }
         relay(&mut hosts, pending);
-        let (_, out) = call(
-            &mut hosts[1],
-            2,
-            1,
-            "listen",
-            vec![Value::from("psp://0.0.0.0:21")],
-        );
+        let (_, out) = hosts[1].call_with_id(2, "listen", vec![Value::from("psp://0.0.0.0:21")]);
         relay(&mut hosts, out.into_iter().map(|o| (1, o)).collect());
-        let (_, out) = call(
-            &mut hosts[0],
-            3,
-            1,
-            "connect",
-            vec![Value::from("psp://10.0.0.2:21")],
-        );
+        let (_, out) = hosts[0].call_with_id(3, "connect", vec![Value::from("psp://10.0.0.2:21")]);
         let mut sent = Vec::new();
         relay_logged(
             &mut hosts,

@@ -35,10 +35,16 @@ pub fn args(v: Vec<Value>) -> Value {
 impl Host {
     /// `phoenix-net host` with `extra` arguments (`--id`, `--modem`, …) and `--no-tcp`.
     pub fn start(extra: &[&str]) -> Host {
+        Host::start_mode(extra, true)
+    }
+
+    /// `phoenix-net host` with `extra` arguments, in `--no-tcp` mode or (false) in the default
+    /// real-TCP mode, whose stdin goes through a bounded queue.
+    pub fn start_mode(extra: &[&str], no_tcp: bool) -> Host {
         let mut child = Command::new(env!("CARGO_BIN_EXE_phoenix-net"))
             .arg("host")
             .args(extra)
-            .arg("--no-tcp")
+            .args(no_tcp.then_some("--no-tcp"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -61,6 +67,13 @@ impl Host {
     /// Sends one line and returns every output line up to and including the `deadline`.
     pub fn send(&mut self, v: &Value) -> Vec<Value> {
         writeln!(self.stdin, "{}", v.to_json()).unwrap();
+        self.stdin.flush().unwrap();
+        self.read_until_deadline()
+    }
+
+    /// Sends one raw line (not necessarily JSON) and returns the output up to the `deadline`.
+    pub fn send_raw(&mut self, line: &str) -> Vec<Value> {
+        writeln!(self.stdin, "{line}").unwrap();
         self.stdin.flush().unwrap();
         self.read_until_deadline()
     }
@@ -94,8 +107,13 @@ impl Host {
 
     /// A syscall by process 1 (as root); returns the reply and every output line.
     pub fn call(&mut self, name: &str, a: Vec<Value>) -> (Value, Vec<Value>) {
+        self.call_with_id(0, name, a)
+    }
+
+    /// [`Host::call`] with the request `id` the reply must echo.
+    pub fn call_with_id(&mut self, id: u32, name: &str, a: Vec<Value>) -> (Value, Vec<Value>) {
         let out = self.send(
-            &table! {"op" => "syscall", "id" => 0, "pid" => 1, "root" => true,
+            &table! {"op" => "syscall", "id" => id, "pid" => 1, "root" => true,
             "name" => name, "args" => args(a)},
         );
         let r = out
